@@ -1,0 +1,11 @@
+"""Celery application: tasks run in-process in the demo and tests, on workers in production."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voltdesk.settings")
+
+app = Celery("voltdesk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,143 @@
+"""The utility itself (its profile) and its network: regions, areas and feeders."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import AreaKind, Language, ProfileCode
+
+
+class Utility(models.Model):
+    """The one utility this deployment serves, with its editable profile.
+
+    Business rules read thresholds, currency, time zone and calendars from here;
+    nothing of it is hard-coded. There is exactly one row (see ``get_utility``).
+    """
+
+    profile = models.CharField(_("profile"), max_length=8, choices=ProfileCode.choices)
+    name = models.CharField(_("name"), max_length=200)
+    currency = models.CharField(_("currency"), max_length=3, help_text=_("ISO 4217 code"))
+    time_zone = models.CharField(_("time zone"), max_length=64)
+    default_language = models.CharField(
+        _("default language"), max_length=8, choices=Language.choices
+    )
+    country = models.CharField(
+        _("country"), max_length=2, help_text=_("ISO 3166 code: phone numbers and identifiers")
+    )
+    holiday_country = models.CharField(
+        _("holiday calendar"), max_length=2, help_text=_("country code for the holidays package")
+    )
+    fault_line = models.CharField(_("fault line"), max_length=20)
+    service_line = models.CharField(_("service line"), max_length=20)
+    vip_single_site_kwh = models.DecimalField(
+        _("club threshold, single site (kWh a year)"), max_digits=16, decimal_places=3
+    )
+    vip_multi_site_kwh = models.DecimalField(
+        _("club threshold, all sites together (kWh a year)"), max_digits=16, decimal_places=3
+    )
+    vip_window_months = models.PositiveSmallIntegerField(_("club window (months)"), default=12)
+    vat_rate = models.DecimalField(
+        _("VAT rate"), max_digits=5, decimal_places=4, default=Decimal("0")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("utility")
+        verbose_name_plural = _("utility")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Region(models.Model):
+    """A region of the network (a district or province branch)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Area(models.Model):
+    """An area within a region; its kind (urban, rural, remote) sets service commitments."""
+
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="areas", verbose_name=_("region")
+    )
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=8, choices=AreaKind.choices)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Feeder(models.Model):
+    """A medium-voltage feeder: the unit in which outages and load shedding happen."""
+
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="feeders", verbose_name=_("area")
+    )
+    name = models.CharField(_("name"), max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("feeder")
+        verbose_name_plural = _("feeders")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserProfile(models.Model):
+    """What a person using VoltDesk chose for themselves (now: the language)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("user profile")
+        verbose_name_plural = _("user profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language or '-'})"
+
+
+class AuditEntry(models.Model):
+    """Who changed what and when; written in the same transaction as the change."""
+
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    action = models.CharField(_("action"), max_length=80)
+    object_type = models.CharField(_("object type"), max_length=80)
+    object_id = models.CharField(_("object id"), max_length=64)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"

@@ -1,0 +1,87 @@
+"""Roles as Django groups with their permissions.
+
+Staff roles see every customer (subject to their permissions); customer users see
+only their own customer (``core.access``).
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+CUSTOMER = "customer"
+AGENT = "agent"
+ACCOUNT_MANAGER = "account_manager"
+DISPATCHER = "dispatcher"
+SUPERVISOR = "supervisor"
+KNOWLEDGE_EDITOR = "knowledge_editor"
+DEMAND_MANAGER = "demand_manager"
+ADMINISTRATOR = "administrator"
+
+ROLE_LABELS = {
+    CUSTOMER: _("Customer user"),
+    AGENT: _("Hotline / hall agent"),
+    ACCOUNT_MANAGER: _("Account manager"),
+    DISPATCHER: _("Dispatcher"),
+    SUPERVISOR: _("Supervisor / analyst"),
+    KNOWLEDGE_EDITOR: _("Knowledge editor"),
+    DEMAND_MANAGER: _("Demand manager"),
+    ADMINISTRATOR: _("Administrator"),
+}
+
+STAFF_ROLES = [r for r in ROLE_LABELS if r != CUSTOMER]
+
+# Customer data every desk role reads; edits by role. Later issues add their own.
+_DESK_READ = [
+    "customers.view_customer",
+    "customers.view_site",
+    "customers.view_contract",
+    "customers.view_contact",
+    "customers.view_meter",
+    "metering.view_reading",
+    "core.view_region",
+    "core.view_area",
+    "core.view_feeder",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    CUSTOMER: [],
+    AGENT: _DESK_READ
+    + ["customers.change_customer", "customers.add_contact", "customers.change_contact"],
+    ACCOUNT_MANAGER: _DESK_READ
+    + ["customers.change_customer", "customers.add_contact", "customers.change_contact"],
+    DISPATCHER: _DESK_READ,
+    SUPERVISOR: _DESK_READ + ["notifications.view_message"],
+    KNOWLEDGE_EDITOR: _DESK_READ,
+    DEMAND_MANAGER: _DESK_READ + ["notifications.view_message"],
+    ADMINISTRATOR: "__all__",
+}
+
+
+@transaction.atomic
+def ensure_roles() -> None:
+    """Create the role groups and grant their permissions (idempotent)."""
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        if perms == "__all__":
+            group.permissions.set(Permission.objects.all())
+            continue
+        wanted = []
+        for dotted in perms:
+            app_label, codename = dotted.split(".")
+            wanted.extend(
+                Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)
+
+
+def user_roles(user) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    return set(user.groups.values_list("name", flat=True))
+
+
+def is_staff_user(user) -> bool:
+    """Desk users: anyone in a staff role (or a superuser)."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or bool(user_roles(user) & set(STAFF_ROLES))

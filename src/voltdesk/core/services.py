@@ -1,0 +1,65 @@
+"""Setting up the utility, reading its profile, and the audit trail."""
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+
+from .models import AuditEntry, Utility
+from .profiles import PROFILES
+
+
+class UtilityNotConfigured(Exception):
+    """Raised when no utility exists yet: run ``voltdesk init --profile il|cn``."""
+
+
+@dataclass(frozen=True)
+class InitResult:
+    utility: Utility
+    created: bool
+
+
+@transaction.atomic
+def init_utility(profile: str) -> InitResult:
+    """Create the utility from a profile's defaults; if one exists, change nothing.
+
+    The administrator edits the profile afterwards; running this again must never
+    overwrite those edits.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    existing = Utility.objects.select_for_update().first()
+    if existing is not None:
+        return InitResult(existing, created=False)
+    utility = Utility.objects.create(profile=profile, **PROFILES[profile])
+    from voltdesk.customers.services import ensure_utility_supplier
+
+    from .roles import ensure_roles
+
+    ensure_roles()
+    ensure_utility_supplier(utility)
+    log_action(None, "utility.created", utility, {"profile": profile})
+    return InitResult(utility, created=True)
+
+
+def get_utility() -> Utility:
+    utility = Utility.objects.order_by("pk").first()
+    if utility is None:
+        raise UtilityNotConfigured("no utility is set up; run: voltdesk init --profile il|cn")
+    return utility
+
+
+def utility_zone() -> ZoneInfo:
+    """The utility's time zone: days and months of consumption are counted in it."""
+    return ZoneInfo(get_utility().time_zone)
+
+
+def log_action(actor, action: str, obj, data: dict | None = None) -> AuditEntry:
+    """Record a state change with its actor; call inside the change's transaction."""
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        data=data or {},
+    )
