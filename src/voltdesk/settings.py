@@ -100,7 +100,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].update(
         {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-voltdesk.sqlite3")}
+    # A file, not memory, so that a real Celery worker process can share the test
+    # database; one per test run so that parallel runs never meet.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("VOLTDESK_TEST_DB")
+        or str(VAR_DIR / f"test-voltdesk-{os.getpid()}.sqlite3")
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -9,5 +9,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("desk/", include("voltdesk.desk.urls")),
     path("portal/", include("voltdesk.portal.urls")),
+    path("notifications/", include("voltdesk.notifications.urls")),
     path("", include("voltdesk.core.urls")),
 ]
