@@ -9,7 +9,7 @@ DEMO_DB ?= var/demo.sqlite3
 BENCH_SCALE ?= small
 
 # Debian packages: fonts for PDFs, Redis for the Celery worker test, PostgreSQL for test-postgres.
-TEST_DEBS := redis-server:redis-server fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+TEST_DEBS := gettext:xgettext redis-server:redis-server fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 PG_DEBS := postgresql:/usr/lib/postgresql
 
 .PHONY: install demo test test-postgres bench lint format messages

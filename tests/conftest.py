@@ -13,6 +13,12 @@ from voltdesk.customers.models import Contract, Customer, CustomerUser, Site
 _refs = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Tests create many users; PBKDF2 would dominate the run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def utility(db):
     """The il utility (Asia/Jerusalem, ILS) with its roles."""

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "voltdesk.api",
     "voltdesk.desk",
     "voltdesk.portal",
+    "voltdesk.demo",
 ]
 
 MIDDLEWARE = [
@@ -128,6 +129,7 @@ TIME_ZONE = "UTC"  # Storage is UTC; the utility's own time zone comes from its 
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.management import CommandError
+from django.utils.translation import gettext as _
 
 
 class ImportProblem(Exception):
@@ -29,9 +30,9 @@ class ImportProblem(Exception):
     def located(self) -> str:
         where = self.file
         if self.line is not None:
-            where += f", line {self.line}"
+            where = _("%(file)s, line %(line)s") % {"file": where, "line": self.line}
         if self.element is not None:
-            where += f", element {self.element}"
+            where = _("%(where)s, element %(element)s") % {"where": where, "element": self.element}
         return f"{where}: {self.reason}"
 
 
@@ -52,12 +53,14 @@ def read_text(path: str | Path) -> str:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise ImportProblem(path, f"cannot read the file ({exc.strerror})") from exc
+        raise ImportProblem(
+            path, _("cannot read the file (%(reason)s)") % {"reason": exc.strerror}
+        ) from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ImportProblem(path, "the file is not UTF-8 text", line=line) from exc
+        raise ImportProblem(path, _("the file is not UTF-8 text"), line=line) from exc
 
 
 def csv_rows(
@@ -72,20 +75,33 @@ def csv_rows(
     try:
         header = next(reader)
     except StopIteration:
-        raise ImportProblem(path, "the file is empty; expected a header line", line=1) from None
+        raise ImportProblem(path, _("the file is empty; expected a header line"), line=1) from None
     header = [h.strip().lower() for h in header]
     missing = [c for c in required if c not in header]
     if missing:
-        raise ImportProblem(path, f"missing column(s) {', '.join(missing)} in the header", line=1)
+        raise ImportProblem(
+            path,
+            _("missing column(s) %(columns)s in the header") % {"columns": ", ".join(missing)},
+            line=1,
+        )
     unknown = [c for c in header if c not in required and c not in optional]
     if unknown:
-        raise ImportProblem(path, f"unknown column(s) {', '.join(unknown)} in the header", line=1)
+        raise ImportProblem(
+            path,
+            _("unknown column(s) %(columns)s in the header") % {"columns": ", ".join(unknown)},
+            line=1,
+        )
     for row in reader:
         line = reader.line_num
         if not row or all(not v.strip() for v in row):
             continue
         if len(row) != len(header):
-            raise ImportProblem(path, f"expected {len(header)} fields, found {len(row)}", line=line)
+            raise ImportProblem(
+                path,
+                _("expected %(expected)s fields, found %(found)s")
+                % {"expected": len(header), "found": len(row)},
+                line=line,
+            )
         yield line, {k: v.strip() for k, v in zip(header, row, strict=True)}
 
 

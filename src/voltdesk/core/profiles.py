@@ -32,3 +32,19 @@ PROFILES: dict[str, dict] = {
         "vat_rate": Decimal("0.13"),
     },
 }
+
+# Tariff names that contracts refer to, created with the utility; their priced
+# versions (rates, tiers, time-of-use periods) come with billing.
+TARIFFS: dict[str, list[tuple[str, str, str]]] = {
+    "il": [
+        ("Residential", "flat", "Household general tariff"),
+        ("General LV", "flat", "General low-voltage tariff"),
+        ("TAOZ LV", "tou", "Time-of-use, low voltage"),
+        ("TAOZ HV", "tou", "Time-of-use, high voltage"),
+    ],
+    "cn": [
+        ("Residential tiered", "tiered", "Residential tiered tariff (annual tiers)"),
+        ("Commercial LV", "flat", "General commercial, low voltage"),
+        ("Industrial TOU", "tou", "Large industry, time of use"),
+    ],
+}

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from .models import AuditEntry, Utility
-from .profiles import PROFILES
+from .profiles import PROFILES, TARIFFS
 
 
 class UtilityNotConfigured(Exception):
@@ -38,8 +38,16 @@ def init_utility(profile: str) -> InitResult:
 
     ensure_roles()
     ensure_utility_supplier(utility)
+    _create_profile_tariffs(profile)
     log_action(None, "utility.created", utility, {"profile": profile})
     return InitResult(utility, created=True)
+
+
+def _create_profile_tariffs(profile: str) -> None:
+    from voltdesk.billing.models import Tariff
+
+    for name, kind, description in TARIFFS[profile]:
+        Tariff.objects.get_or_create(name=name, defaults={"kind": kind, "description": description})
 
 
 def get_utility() -> Utility:

@@ -5,4 +5,5 @@ from . import views
 app_name = "desk"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("customers/<str:ref>/", views.customer, name="customer"),
 ]
