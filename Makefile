@@ -24,15 +24,18 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
 
+# The demo writes e-mails to var/mail instead of an SMTP server, and SMS go to the simulator.
+DEMO_ENV := DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) VOLTDESK_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend
+
 demo: install
 	@scripts/system-deps.sh fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 	mkdir -p var
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
-	DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(BIN)/voltdesk seed_demo --profile $(PROFILE) --customers $(CUSTOMERS) --seed $(SEED)
-	DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(BIN)/voltdesk collectstatic --noinput -v 0
-	DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(BIN)/voltdesk demo_logins
+	$(DEMO_ENV) $(BIN)/voltdesk seed_demo --profile $(PROFILE) --customers $(CUSTOMERS) --seed $(SEED)
+	$(DEMO_ENV) $(BIN)/voltdesk collectstatic --noinput -v 0
+	$(DEMO_ENV) $(BIN)/voltdesk demo_logins
 	@echo "Serving VoltDesk on http://127.0.0.1:8000 (Ctrl-C stops it)"
-	DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(BIN)/gunicorn voltdesk.wsgi -b 127.0.0.1:8000 -w 2 --access-logfile -
+	$(DEMO_ENV) $(BIN)/gunicorn voltdesk.wsgi -b 127.0.0.1:8000 -w 2 --access-logfile -
 
 test: install
 	@scripts/system-deps.sh $(TEST_DEBS)

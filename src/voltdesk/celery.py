@@ -9,3 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voltdesk.settings")
 app = Celery("voltdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Celery beat: the periodic jobs of every app, in one schedule.
+from voltdesk.notifications.beat import BEAT_SCHEDULE as NOTIFICATIONS_SCHEDULE  # noqa: E402
+
+app.conf.beat_schedule = {**NOTIFICATIONS_SCHEDULE}

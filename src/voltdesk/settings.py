@@ -154,7 +154,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 
 # Outgoing e-mail: a real SMTP server (loopback in tests, the utility's relay in production).
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_BACKEND = os.environ.get(
+    "VOLTDESK_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_FILE_PATH = VAR_DIR / "mail"  # the demo writes e-mails here (file backend)
 EMAIL_HOST = os.environ.get("VOLTDESK_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("VOLTDESK_EMAIL_PORT", "1025"))
 EMAIL_TIMEOUT = 10

@@ -127,7 +127,7 @@ def test_a_missing_utility_is_a_503_not_a_500(call, world):
 
 
 def test_a_metering_rule_refusing_the_question_is_a_422(call, world, monkeypatch):
-    import voltdesk.metering.api as metering_api
+    import voltdesk.metering.visibility as metering_api
     from voltdesk.metering.services import ConsumptionError
 
     def refuse(site, date_from, date_to):

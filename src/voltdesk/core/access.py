@@ -10,6 +10,8 @@ Every page, API route and export takes its querysets from here:
 * anyone else sees nothing.
 """
 
+from datetime import date, time, timedelta
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 
@@ -81,15 +83,83 @@ def visible_readings(user, qs: QuerySet | None = None) -> QuerySet:
     return qs.none()
 
 
-def visible_rollups(user, qs: QuerySet, *, date_field: str) -> QuerySet:
-    """Daily or monthly rollups: a customer user sees those of its periods' sites.
+def held_days(contract, zone) -> tuple[date | None, date | None]:
+    """The whole local days [first, end) a contract was in force; None = open-ended.
 
-    Rollups are per site and day/month, so for a site that changed hands mid-month
-    the customer sees the whole month; pages that need exact figures read readings.
+    A contract that starts or ends mid-day does not hold that day: on the day a
+    site changed hands each holder would otherwise see the other's hours. The
+    exact readings of that day stay visible through ``visible_readings``.
+    """
+    first = end = None
+    if contract.start is not None:
+        local = contract.start.astimezone(zone)
+        first = local.date() if local.time() == time(0) else local.date() + timedelta(days=1)
+    if contract.end is not None:
+        end = contract.end.astimezone(zone).date()
+    return first, end
+
+
+def visible_days(user, site, date_from: date, date_to: date) -> list[tuple[date, date]]:
+    """The local-day ranges within [date_from, date_to) of a site's consumption the user may see.
+
+    Staff with the view permission see the whole range; a customer user sees the
+    whole days its own contracts of the site were in force; anyone else nothing.
+    """
+    customer = customer_of(user)
+    if customer is None:
+        return [(date_from, date_to)] if _staff_can(user, "metering.view_reading") else []
+    from voltdesk.core.services import utility_zone
+
+    zone = utility_zone()
+    spans = []
+    for contract in visible_contracts(user).filter(site=site):
+        first, end = held_days(contract, zone)
+        lo, hi = max(first or date_from, date_from), min(end or date_to, date_to)
+        if lo < hi:
+            spans.append((lo, hi))
+    merged: list[tuple[date, date]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def rollups_held_by(contracts, qs: QuerySet, *, date_field: str, monthly: bool) -> QuerySet:
+    """Rollup rows of the contracts' sites for the days (or whole months) they were in force."""
+    from voltdesk.core.services import utility_zone
+
+    zone = utility_zone()
+    held = None
+    for contract in contracts:
+        first, end = held_days(contract, zone)
+        if monthly:
+            # Only months the contract held from their first to their last day.
+            if first is not None and first.day != 1:
+                first = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            if end is not None:
+                end = end.replace(day=1)
+        clause = Q(site_id=contract.site_id)
+        if first is not None:
+            clause &= Q(**{f"{date_field}__gte": first})
+        if end is not None:
+            clause &= Q(**{f"{date_field}__lt": end})
+        held = clause if held is None else held | clause
+    return qs.none() if held is None else qs.filter(held)
+
+
+def visible_rollups(user, qs: QuerySet, *, date_field: str) -> QuerySet:
+    """Daily (``date_field="day"``) or monthly (``"month"``) rollups the user may see.
+
+    A customer user sees the days, and the whole months, its contracts held; a
+    month in which a site changed hands is left to exact figures from readings
+    (``metering.services.consumption_seen_by``).
     """
     customer = customer_of(user)
     if customer is not None:
-        return qs.filter(site__in=visible_sites(user))
+        contracts = list(visible_contracts(user).only("site_id", "start", "end"))
+        return rollups_held_by(contracts, qs, date_field=date_field, monthly=date_field == "month")
     if _staff_can(user, "metering.view_reading"):
         return qs
     return qs.none()

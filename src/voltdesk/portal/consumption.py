@@ -2,14 +2,11 @@
 
 Rollups are per site, but a site may change hands: a customer's consumption is
 only what its sites used while its contracts were in force. So every series here
-is counted within the given contracts' periods (in the utility's time zone), on
-top of ``core.access.visible_rollups``. Periods are whole days for daily rollups
-and whole months for monthly ones: a month in which a site changed hands counts
-for both holders (the access module's documented rule); exact figures for such a
-month come from readings.
-
-Desk and portal both read these; it belongs in ``metering/queries.py`` once that
-module exists.
+is counted within the given contracts' periods (whole local days, in the
+utility's time zone; ``core.access.held_days``), on top of
+``core.access.visible_rollups``. A month in which a contract began or ended
+part-way is counted exactly from readings, so each holder sees only its own days,
+as the API does.
 """
 
 import datetime as dt
@@ -17,13 +14,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Max, Q, Sum
+from django.db.models import Max, Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 
-from voltdesk.core.access import visible_rollups
+from voltdesk.core.access import rollups_held_by, visible_rollups
 from voltdesk.core.services import utility_zone
 from voltdesk.metering.models import DailyRollup, MonthlyRollup
+from voltdesk.metering.services import site_consumption
+from voltdesk.metering.visibility import partial_months_held
 
 
 @dataclass(frozen=True)
@@ -32,42 +31,6 @@ class Point:
 
     when: dt.date
     kwh: Decimal | None
-
-
-def _period_bounds(contract, zone) -> tuple[dt.date | None, dt.date | None]:
-    """First local day in force and first local day no longer in force ([start, end))."""
-    start = timezone.localtime(contract.start, zone).date() if contract.start else None
-    end = None
-    if contract.end:
-        local_end = timezone.localtime(contract.end, zone)
-        end = local_end.date()
-        if local_end.time() != dt.time(0):
-            end += dt.timedelta(days=1)  # a contract ending mid-day still covers that day
-    return start, end
-
-
-def held_filter(contracts, field: str, *, monthly: bool) -> Q | None:
-    """A filter on rollups to the days (or months) the contracts were in force.
-
-    Contracts with the same bounds share one clause, so a customer with hundreds
-    of ordinary contracts still gives a short query. None means nothing was held.
-    """
-    zone = utility_zone()
-    sites_by_bounds: dict[tuple, list[int]] = defaultdict(list)
-    for contract in contracts:
-        start, end = _period_bounds(contract, zone)
-        if monthly and start is not None:
-            start = start.replace(day=1)
-        sites_by_bounds[(start, end)].append(contract.site_id)
-    held = None
-    for (start, end), site_ids in sites_by_bounds.items():
-        clause = Q(site_id__in=site_ids)
-        if start is not None:
-            clause &= Q(**{f"{field}__gte": start})
-        if end is not None:
-            clause &= Q(**{f"{field}__lt": end})
-        held = clause if held is None else held | clause
-    return held
 
 
 def month_starts(count: int, last: dt.date | None = None) -> list[dt.date]:
@@ -81,40 +44,50 @@ def month_starts(count: int, last: dt.date | None = None) -> list[dt.date]:
     return firsts[::-1]
 
 
-def _monthly_rows(user, contracts, months: list[dt.date]):
-    held = held_filter(contracts, "month", monthly=True)
-    if held is None or not months:
-        return MonthlyRollup.objects.none()
-    qs = MonthlyRollup.objects.filter(held, month__gte=months[0], month__lte=months[-1])
-    return visible_rollups(user, qs, date_field="month")
+def _monthly_by_site(user, contracts, months: list[dt.date]) -> dict[int, dict[dt.date, Decimal]]:
+    """{site id: {month: kWh}} within the contracts' periods.
+
+    Whole months come from the monthly rollups; a month in which a contract began
+    or ended part-way is counted exactly from readings, for its held days only.
+    """
+    found: dict[int, dict[dt.date, Decimal]] = defaultdict(dict)
+    if not months:
+        return found
+    qs = MonthlyRollup.objects.filter(month__gte=months[0], month__lte=months[-1])
+    qs = visible_rollups(
+        user, rollups_held_by(contracts, qs, date_field="month", monthly=True), date_field="month"
+    )
+    for row in qs.values("site_id", "month").annotate(total=Sum("kwh")):
+        found[row["site_id"]][row["month"]] = row["total"]
+    zone = utility_zone()
+    for contract in contracts:
+        for month, first, end in partial_months_held(contract, zone, months):
+            kwh = site_consumption(contract.site, first, end).total
+            by_month = found[contract.site_id]
+            by_month[month] = by_month.get(month, Decimal(0)) + kwh
+    return found
 
 
 def monthly_series(user, contracts, months: list[dt.date]) -> list[Point]:
     """Total kWh per month over the contracts' sites, within their periods."""
-    rows = _monthly_rows(user, contracts, months).values("month").annotate(total=Sum("kwh"))
-    by_month = {row["month"]: row["total"] for row in rows}
-    return [Point(month, by_month.get(month)) for month in months]
+    totals: dict[dt.date, Decimal] = {}
+    for by_month in _monthly_by_site(user, contracts, months).values():
+        for month, kwh in by_month.items():
+            totals[month] = totals.get(month, Decimal(0)) + kwh
+    return [Point(month, totals.get(month)) for month in months]
 
 
 def monthly_by_site(user, contracts, months: list[dt.date]) -> dict[int, list[Point]]:
     """kWh per site and month, within the contracts' periods: {site id: points}."""
-    rows = (
-        _monthly_rows(user, contracts, months).values("site_id", "month").annotate(total=Sum("kwh"))
-    )
-    found: dict[int, dict[dt.date, Decimal]] = defaultdict(dict)
-    for row in rows:
-        found[row["site_id"]][row["month"]] = row["total"]
     return {
         site_id: [Point(month, by_month.get(month)) for month in months]
-        for site_id, by_month in found.items()
+        for site_id, by_month in _monthly_by_site(user, contracts, months).items()
     }
 
 
 def _daily_qs(user, contracts):
-    held = held_filter(contracts, "day", monthly=False)
-    if held is None:
-        return DailyRollup.objects.none()
-    return visible_rollups(user, DailyRollup.objects.filter(held), date_field="day")
+    held = rollups_held_by(contracts, DailyRollup.objects.all(), date_field="day", monthly=False)
+    return visible_rollups(user, held, date_field="day")
 
 
 def latest_daily_month(user, contracts) -> dt.date | None:

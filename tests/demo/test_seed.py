@@ -1,0 +1,96 @@
+"""The demo: deterministic, every role can log in, the club has interesting cases."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Sum
+
+from voltdesk.customers.models import Contract, Customer, CustomerUser, Site
+from voltdesk.demo.services import CUSTOMER_USERS, DEMO_PASSWORD, STAFF_USERS, seed_demo
+from voltdesk.metering.models import MonthlyRollup, Reading
+
+AS_OF = date(2026, 7, 15)  # history: 2024-07 .. 2026-06
+
+
+def fingerprint():
+    return (
+        list(Customer.objects.order_by("ref").values_list("ref", "name", "phone", "id_number")),
+        list(Site.objects.order_by("ref").values_list("ref", "feeder__name", "voltage_level")),
+        Reading.objects.aggregate(total=Sum("kwh"))["total"],
+        Reading.objects.count(),
+    )
+
+
+@pytest.fixture
+def demo(db):
+    return seed_demo("il", 120, 7, as_of=AS_OF)
+
+
+def last_year_kwh(customer):
+    return MonthlyRollup.objects.filter(
+        site__customer=customer, month__gte=date(2025, 7, 1), month__lt=date(2026, 7, 1)
+    ).aggregate(total=Sum("kwh"))["total"]
+
+
+def test_seed_is_deterministic(django_db_reset_sequences):
+    seed_demo("cn", 60, 3, as_of=AS_OF)
+    first = fingerprint()
+    from django.core.management import call_command as cc
+
+    cc("flush", interactive=False, verbosity=0)
+    seed_demo("cn", 60, 3, as_of=AS_OF)
+    assert fingerprint() == first
+
+
+def test_planted_customers_sit_on_both_sides_of_both_thresholds(demo):
+    by_name = {c.name: c for c in Customer.objects.filter(kind="business")}
+    assert last_year_kwh(by_name["קירור צפון בע״מ"]) == Decimal("1010000")
+    assert last_year_kwh(by_name["מאפיית הגליל בע״מ"]) == Decimal("990000")
+    assert last_year_kwh(by_name["מלונות הים בע״מ"]) == Decimal("5050000")
+    assert last_year_kwh(by_name["מרכזי קניות בע״מ"]) == Decimal("4950000")
+    assert by_name["רשת שופרסל הדגמה"].sites.count() == 12
+
+
+def test_interval_data_replaces_monthly_reads_without_double_counting(demo):
+    factory = Customer.objects.get(name="מפעלי הדרום בע״מ")
+    site = factory.sites.get()
+    quarter_hours = Reading.objects.filter(site=site, start__gte="2026-04-30T21:00Z")
+    assert quarter_hours.count() > 5000  # May and June in 15-minute steps
+    assert last_year_kwh(factory) == Decimal("2400000")
+
+
+def test_the_household_that_moved_in_keeps_the_site_history(demo):
+    home = CustomerUser.objects.get(user__username="home").customer
+    site = home.sites.get()
+    contracts = sorted(Contract.objects.filter(site=site), key=lambda c: c.end is None)
+    assert len(contracts) == 2
+    assert contracts[0].customer != home and contracts[0].end == contracts[1].start
+    assert contracts[1].customer == home and contracts[1].end is None
+
+
+def test_every_demo_login_works(demo, client):
+    for username, _role in STAFF_USERS:
+        assert client.login(username=username, password=DEMO_PASSWORD), username
+        assert client.get("/").url.startswith("/desk/"), username
+        client.logout()
+    for username, _key, _company_role in CUSTOMER_USERS:
+        assert client.login(username=username, password=DEMO_PASSWORD), username
+        assert client.get("/").url.startswith("/portal/"), username
+        client.logout()
+
+
+def test_seeding_twice_is_refused(demo):
+    with pytest.raises(Exception, match="already holds customers"):
+        call_command("seed_demo", profile="il", customers=30, seed=1)
+
+
+def test_demo_logins_prints_every_role(demo, capsys):
+    call_command("demo_logins")
+    out = capsys.readouterr().out
+    assert DEMO_PASSWORD in out
+    for username, _role in STAFF_USERS:
+        assert username in out
+    for username, _key, _company_role in CUSTOMER_USERS:
+        assert username in out

@@ -1,0 +1,232 @@
+"""Importing readings from CSV: what a user sees when a file is good or bad."""
+
+from decimal import Decimal
+
+import pytest
+
+from voltdesk.metering.models import DailyRollup, ImportBatch, MonthlyRollup, Reading
+
+HEADER = "site_ref,start,end,kwh\n"
+
+
+@pytest.fixture
+def site(make_customer):
+    return make_customer(name="Kibbutz Dairy").sites.get()
+
+
+@pytest.fixture
+def other_site(make_customer):
+    return make_customer(name="北京 Bakery").sites.get()
+
+
+def readings_csv(*lines):
+    return HEADER + "".join(line + "\n" for line in lines)
+
+
+def test_a_good_file_is_imported_with_exact_kwh(site, write_file, run):
+    path = write_file(
+        "good.csv",
+        readings_csv(
+            f"{site.ref},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,1.250",
+            f"{site.ref},2024-03-10T00:15:00+02:00,2024-03-10T00:30:00+02:00,0.000001",
+            f"{site.ref},2024-03-09T22:30:00Z,2024-03-09T22:45:00Z,2",
+        ),
+    )
+
+    ok, out = run("import_readings", str(path))
+
+    assert ok, out
+    assert "3 readings imported for 1 site(s)" in out
+    assert Reading.objects.filter(site=site).count() == 3
+    # 1.25 + 0.000001 + 2, exactly
+    total = sum(Reading.objects.filter(site=site).values_list("kwh", flat=True))
+    assert total == Decimal("3.250001")
+    assert ImportBatch.objects.get().readings == 3
+
+
+def test_the_same_file_twice_changes_nothing_and_says_so(site, write_file, run):
+    path = write_file(
+        "twice.csv",
+        readings_csv(f"{site.ref},2024-03-10T00:00:00+02:00,2024-03-10T01:00:00+02:00,4"),
+    )
+    run("import_readings", str(path))
+
+    ok, out = run("import_readings", str(path))
+
+    assert ok
+    assert "already imported" in out and "nothing changed" in out
+    assert Reading.objects.count() == 1
+    assert ImportBatch.objects.count() == 1
+
+
+def test_a_file_repeating_stored_readings_exactly_adds_only_the_new_ones(site, write_file, run):
+    first = f"{site.ref},2024-03-10T00:00:00+02:00,2024-03-10T01:00:00+02:00,4"
+    run("import_readings", str(write_file("a.csv", readings_csv(first))))
+
+    ok, out = run(
+        "import_readings",
+        str(
+            write_file(
+                "b.csv",
+                readings_csv(
+                    first, f"{site.ref},2024-03-10T01:00:00+02:00,2024-03-10T02:00:00+02:00,3"
+                ),
+            )
+        ),
+    )
+
+    assert ok, out
+    assert "1 readings imported" in out and "1 were already stored" in out
+    assert Reading.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "row, reason",
+    [
+        ("{site},2024-03-10T00:00:00,2024-03-10T00:15:00+02:00,1", "has no UTC offset"),
+        ("{site},yesterday,2024-03-10T00:15:00+02:00,1", "is not an ISO 8601 time"),
+        ("{site},2024-03-10T00:15:00+02:00,2024-03-10T00:15:00+02:00,1", "is not after start"),
+        ("{site},2024-03-10T00:15:00+02:00,2024-03-10T00:00:00+02:00,1", "is not after start"),
+        ("{site},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,-1", "is negative"),
+        ("{site},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,abc", "is not a number"),
+        ("{site},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,1.0000001", "6 decimal"),
+        ("{site},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00", "expected 4 fields"),
+        ("NO-SUCH-SITE,2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,1", "unknown site"),
+    ],
+)
+def test_a_bad_line_refuses_the_whole_file_naming_file_line_and_reason(
+    site, write_file, run, row, reason
+):
+    good = f"{site.ref},2024-03-09T00:00:00+02:00,2024-03-09T00:15:00+02:00,1"
+    path = write_file("bad.csv", readings_csv(good, row.format(site=site.ref)))
+
+    ok, message = run("import_readings", str(path))
+
+    assert not ok
+    assert "bad.csv" in message
+    assert "line 3" in message
+    assert reason in message
+    assert Reading.objects.count() == 0
+    assert ImportBatch.objects.count() == 0
+
+
+def test_wrong_columns_are_refused(site, write_file, run):
+    path = write_file("cols.csv", "site,from,to,energy\nx,y,z,1\n")
+
+    ok, message = run("import_readings", str(path))
+
+    assert not ok
+    assert "cols.csv, line 1" in message and "wrong columns" in message
+
+
+def test_a_file_that_is_not_utf8_is_refused(site, write_file, run):
+    content = readings_csv(
+        f"{site.ref},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,1"
+    ).encode() + "caf\xe9,x,y,z\n".encode("latin-1")
+    path = write_file("latin.csv", content)
+
+    ok, message = run("import_readings", str(path))
+
+    assert not ok
+    assert "latin.csv" in message and "not UTF-8" in message
+    assert Reading.objects.count() == 0
+
+
+def test_overlapping_intervals_within_a_file_are_refused(site, other_site, write_file, run):
+    path = write_file(
+        "overlap.csv",
+        readings_csv(
+            f"{site.ref},2024-03-10T00:00:00+02:00,2024-03-10T01:00:00+02:00,4",
+            f"{other_site.ref},2024-03-10T00:30:00+02:00,2024-03-10T01:00:00+02:00,4",
+            f"{site.ref},2024-03-10T00:30:00+02:00,2024-03-10T00:45:00+02:00,1",
+        ),
+    )
+
+    ok, message = run("import_readings", str(path))
+
+    assert not ok
+    assert "line 4" in message and "overlaps the one at line 2" in message
+    assert Reading.objects.count() == 0
+
+
+def test_a_reading_overlapping_a_stored_one_is_refused_not_double_counted(site, write_file, run):
+    run(
+        "import_readings",
+        str(
+            write_file(
+                "month.csv",
+                readings_csv(f"{site.ref},2024-03-01T00:00:00+02:00,2024-04-01T00:00:00+03:00,900"),
+            )
+        ),
+    )
+    path = write_file(
+        "interval.csv",
+        readings_csv(f"{site.ref},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,1"),
+    )
+
+    ok, message = run("import_readings", str(path))
+
+    assert not ok
+    assert "interval.csv, line 2" in message and "overlaps the stored reading" in message
+    assert Reading.objects.count() == 1
+
+
+def test_a_changed_kwh_for_a_stored_interval_is_refused(site, write_file, run):
+    row = f"{site.ref},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,"
+    run("import_readings", str(write_file("a.csv", readings_csv(row + "1"))))
+
+    ok, message = run("import_readings", str(write_file("b.csv", readings_csv(row + "1.5"))))
+
+    assert not ok
+    assert "never change them" in message
+    assert Reading.objects.get().kwh == Decimal("1")
+
+
+def test_site_option_for_a_csv_without_site_column(site, write_file, run):
+    path = write_file(
+        "one-site.csv",
+        "start,end,kwh\n2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,1\n",
+    )
+
+    ok, out = run("import_readings", str(path), site=[site.ref])
+
+    assert ok, out
+    assert Reading.objects.get().site == site
+
+
+def test_content_not_extension_decides_the_format(site, write_file, run):
+    path = write_file(
+        "readings.xml",
+        readings_csv(f"{site.ref},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,1"),
+    )
+
+    ok, out = run("import_readings", str(path))
+
+    assert ok, out
+    assert Reading.objects.get().source == "csv"
+
+
+def test_import_refreshes_daily_and_monthly_rollups(site, write_file, run):
+    # Asia/Jerusalem: 2024-01-31 23:00+02:00 to 2024-02-01 00:15+02:00 straddles
+    # both a day and a month: 45 minutes in January, 15 in February.
+    path = write_file(
+        "roll.csv",
+        readings_csv(
+            f"{site.ref},2024-01-31T22:00:00+02:00,2024-01-31T23:00:00+02:00,1.5",
+            f"{site.ref},2024-01-31T23:00:00+02:00,2024-02-01T00:00:00+02:00,2",
+            f"{site.ref},2024-02-01T00:00:00+02:00,2024-02-01T01:00:00+02:00,4",
+        ),
+    )
+
+    run("import_readings", str(path))
+
+    daily = dict(DailyRollup.objects.filter(site=site).values_list("day", "kwh"))
+    assert {d.isoformat(): v for d, v in daily.items()} == {
+        "2024-01-31": Decimal("3.5"),
+        "2024-02-01": Decimal("4"),
+    }
+    monthly = dict(MonthlyRollup.objects.filter(site=site).values_list("month", "kwh"))
+    assert {m.isoformat(): v for m, v in monthly.items()} == {
+        "2024-01-01": Decimal("3.5"),
+        "2024-02-01": Decimal("4"),
+    }

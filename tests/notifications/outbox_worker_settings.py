@@ -1,0 +1,6 @@
+"""Settings for the Celery worker started by test_outbox_worker: fast retries, same database."""
+
+from voltdesk.settings import *  # noqa: F403
+
+NOTIFICATIONS_RETRY_BASE_SECONDS = 0.2
+NOTIFICATIONS_RETRY_MAX_SECONDS = 1
