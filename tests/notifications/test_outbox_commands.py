@@ -7,11 +7,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.notifications.conftest import free_port
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 
+from tests.notifications.conftest import free_port
 from voltdesk.notifications.channels.signing import sign
 from voltdesk.notifications.models import Message
 from voltdesk.notifications.services import queue_message

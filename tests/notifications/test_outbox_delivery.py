@@ -8,10 +8,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from tests.notifications.conftest import SECRET, free_port, tr
 from django.db import connection
 from django.utils import timezone
 
+from tests.notifications.conftest import SECRET, free_port, tr
 from voltdesk.notifications import services
 from voltdesk.notifications.channels.email import message_id_for
 from voltdesk.notifications.channels.signing import SIGNATURE_HEADER, sign

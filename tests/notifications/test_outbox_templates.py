@@ -4,8 +4,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from tests.notifications.conftest import tr
 
+from tests.notifications.conftest import tr
 from voltdesk.notifications.models import Message
 from voltdesk.notifications.services import NotificationError, queue_message, render_message
 

@@ -4,9 +4,9 @@ import json
 import time
 
 import pytest
-from tests.notifications.conftest import SECRET
 from django.urls import reverse
 
+from tests.notifications.conftest import SECRET
 from voltdesk.notifications.channels.signing import sign
 from voltdesk.notifications.models import Message
 from voltdesk.notifications.services import deliver, queue_message

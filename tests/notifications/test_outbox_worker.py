@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import redis
 from aiosmtpd.controller import Controller
-from tests.notifications.conftest import SECRET, RecordingHandler, free_port, tr
 from django.db import connection, transaction
 
+from tests.notifications.conftest import SECRET, RecordingHandler, free_port, tr
 from voltdesk.celery import app as celery_app
 from voltdesk.notifications import services
 from voltdesk.notifications.channels.simulator import SmsGatewaySimulator
