@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from django.core.management import CommandError
+from django.core.management import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 
@@ -112,3 +112,33 @@ def progress(iterable, *, total=None, desc="", unit="rows"):
     from tqdm import tqdm
 
     return tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr)
+
+
+class CsvImportCommand(BaseCommand):
+    """A command that imports one CSV file through a service and prints a summary.
+
+    Subclasses name the service (a function of the path) and how to summarise its
+    result; a refused file becomes a non-zero exit naming file, line and reason.
+    """
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="CSV file, UTF-8")
+
+    def run_import(self, path):  # pragma: no cover - each command defines it
+        raise NotImplementedError
+
+    def summary(self, result) -> str:  # pragma: no cover - each command defines it
+        raise NotImplementedError
+
+    def handle(self, *args, path, **options):
+        from voltdesk.core.services import UtilityNotConfigured
+
+        try:
+            result = self.run_import(path)
+        except ImportProblem as problem:
+            raise as_command_error(problem) from problem
+        except UtilityNotConfigured as exc:
+            raise CommandError(
+                _("No utility is set up yet; run: voltdesk init --profile il|cn")
+            ) from exc
+        self.stdout.write(self.summary(result))

@@ -64,68 +64,49 @@ PRIVATE_SUPPLIERS = {
 
 # Planted customers that make the club interesting at any size: members of both
 # kinds and customers just above and just below both thresholds. Figures are kWh
-# over the last 12 full months before the demo's as-of month.
-PLANTED = {
-    "il": [
-        ("factory", "מפעלי הדרום בע״מ", [2_400_000]),
-        ("hospital", "מרכז רפואי השרון", [3_100_000]),
-        (
-            "chain",
-            "רשת שופרסל הדגמה",
-            [
-                700_000,
-                650_000,
-                640_000,
-                720_000,
-                690_000,
-                600_000,
-                610_000,
-                680_000,
-                660_000,
-                700_000,
-                580_000,
-                770_000,
-            ],
-        ),
-        ("just_above_single", "קירור צפון בע״מ", [1_010_000]),
-        ("just_below_single", "מאפיית הגליל בע״מ", [990_000]),
-        (
-            "just_above_multi",
-            "מלונות הים בע״מ",
-            [1_010_000, 1_010_000, 1_010_000, 1_010_000, 1_010_000],
-        ),
-        ("just_below_multi", "מרכזי קניות בע״מ", [990_000, 990_000, 990_000, 990_000, 990_000]),
-        ("one_big_site", "מחלבות העמק בע״מ", [1_200_000, 500_000, 300_000]),
+# per site over the last 12 full months before the demo's as-of month.
+PLANTED_KWH = {
+    "factory": [2_400_000],
+    "hospital": [3_100_000],
+    "chain": [
+        700_000,
+        650_000,
+        640_000,
+        720_000,
+        690_000,
+        600_000,
+        610_000,
+        680_000,
+        660_000,
+        700_000,
+        580_000,
+        770_000,
     ],
-    "cn": [
-        ("factory", "上海重型机械厂", [2_400_000]),
-        ("hospital", "浦东人民医院", [3_100_000]),
-        (
-            "chain",
-            "联华超市示范连锁",
-            [
-                700_000,
-                650_000,
-                640_000,
-                720_000,
-                690_000,
-                600_000,
-                610_000,
-                680_000,
-                660_000,
-                700_000,
-                580_000,
-                770_000,
-            ],
-        ),
-        ("just_above_single", "冷链物流有限公司", [1_010_000]),
-        ("just_below_single", "申城食品有限公司", [990_000]),
-        (
-            "just_above_multi",
-            "滨江酒店集团",
-            [1_010_000, 1_010_000, 1_010_000, 1_010_000, 1_010_000],
-        ),
-        ("just_below_multi", "城市购物中心集团", [990_000, 990_000, 990_000, 990_000, 990_000]),
-        ("one_big_site", "光明乳业示范厂", [1_200_000, 500_000, 300_000]),
-    ],
+    "just_above_single": [1_010_000],
+    "just_below_single": [990_000],
+    "just_above_multi": [1_010_000] * 5,
+    "just_below_multi": [990_000] * 5,
+    "one_big_site": [1_200_000, 500_000, 300_000],
+}
+PLANTED_NAMES = {
+    "il": {
+        "factory": "מפעלי הדרום בע״מ",
+        "hospital": "מרכז רפואי השרון",
+        "chain": "רשת שופרסל הדגמה",
+        "just_above_single": "קירור צפון בע״מ",
+        "just_below_single": "מאפיית הגליל בע״מ",
+        "just_above_multi": "מלונות הים בע״מ",
+        "just_below_multi": "מרכזי קניות בע״מ",
+        "one_big_site": "מחלבות העמק בע״מ",
+    },
+    "cn": {
+        "factory": "上海重型机械厂",
+        "hospital": "浦东人民医院",
+        "chain": "联华超市示范连锁",
+        "just_above_single": "冷链物流有限公司",
+        "just_below_single": "申城食品有限公司",
+        "just_above_multi": "滨江酒店集团",
+        "just_below_multi": "城市购物中心集团",
+        "one_big_site": "光明乳业示范厂",
+    },
 }

@@ -272,7 +272,8 @@ def seed_demo(
 
     # 1. Customers and their sites' annual consumption, planted ones first.
     plan: list[tuple[Customer, list[float], str | None]] = []
-    for key, name, site_kwh in names.PLANTED[profile]:
+    for key, name in names.PLANTED_NAMES[profile].items():
+        site_kwh = names.PLANTED_KWH[key]
         kind_id, number = b.business_id()
         customer = Customer(
             name=name, kind=CustomerKind.BUSINESS, id_kind=kind_id, id_number=number

@@ -1,34 +1,21 @@
-from django.core.management import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from voltdesk.core.importing import ImportProblem, as_command_error
-from voltdesk.core.services import UtilityNotConfigured
+from voltdesk.core.importing import CsvImportCommand
 from voltdesk.customers.services import import_sites
 
 
-class Command(BaseCommand):
+class Command(CsvImportCommand):
     help = (
         "Import sites and their contracts from a CSV file "
         "(site_ref,customer_ref,address,area,feeder,supplier,tariff). A bad file is refused whole."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument("path", help="CSV file, UTF-8")
+    def run_import(self, path):
+        return import_sites(path)
 
-    def handle(self, *args, path, **options):
-        try:
-            result = import_sites(path)
-        except ImportProblem as problem:
-            raise as_command_error(problem) from problem
-        except UtilityNotConfigured as exc:
-            raise CommandError(
-                _("No utility is set up yet; run: voltdesk init --profile il|cn")
-            ) from exc
-        self.stdout.write(
-            _("Sites: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.")
-            % {
-                "created": result.created,
-                "updated": result.updated,
-                "unchanged": result.unchanged,
-            }
-        )
+    def summary(self, result) -> str:
+        return _("Sites: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.") % {
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+        }
