@@ -125,6 +125,7 @@ LANGUAGES = [
     ("zh-hans", _("Simplified Chinese")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["voltdesk.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"  # Storage is UTC; the utility's own time zone comes from its profile.

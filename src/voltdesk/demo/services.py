@@ -266,9 +266,11 @@ def seed_demo(
     feeders = _build_network(profile)
     own_supplier = ensure_utility_supplier(utility)
     private = [Supplier.objects.create(name=n) for n in names.PRIVATE_SUPPLIERS[profile]]
-    tariffs = {t.kind: t for t in Tariff.objects.order_by("name")}
-    residential_tariff = tariffs.get("tiered") or Tariff.objects.filter(kind="flat").first()
-    business_tariff = tariffs.get("tou") or residential_tariff
+    # Households on the residential tariff, small businesses on the general flat
+    # one, large ones (medium or high voltage) on time of use.
+    residential_tariff = Tariff.objects.filter(name__startswith="Residential").first()
+    general_tariff = Tariff.objects.filter(kind="flat").exclude(pk=residential_tariff.pk).first()
+    tou_tariff = Tariff.objects.filter(kind="tou").order_by("name").first()
 
     # 1. Customers and their sites' annual consumption, planted ones first.
     plan: list[tuple[Customer, list[float], str | None]] = []
@@ -354,6 +356,7 @@ def seed_demo(
     contracts = []
     for site in sites:
         business = site.customer.kind == CustomerKind.BUSINESS
+        business_tariff = general_tariff if site.voltage_level == VoltageLevel.LOW else tou_tariff
         supplier = own_supplier
         if business and b.rng.random() < 0.25:
             # Changed to a private supplier a year ago: the grid still serves the site.
