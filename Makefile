@@ -8,8 +8,10 @@ SEED ?= 42
 DEMO_DB ?= var/demo.sqlite3
 BENCH_SCALE ?= small
 
-# Debian packages: fonts for PDFs, Redis for the Celery worker test, PostgreSQL for test-postgres.
-TEST_DEBS := gettext:xgettext redis-server:redis-server fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+# Debian packages: gettext for the catalogue check, Redis for the Celery worker test,
+# Chromium for the browser tests (Playwright drives Debian's build; no browser download),
+# fonts for PDFs, PostgreSQL for test-postgres.
+TEST_DEBS := gettext:xgettext redis-server:redis-server chromium:/usr/bin/chromium fonts-noto-cjk:/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 PG_DEBS := postgresql:/usr/lib/postgresql
 
 .PHONY: install demo test test-postgres bench lint format messages
