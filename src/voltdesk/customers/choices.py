@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CustomerKind(models.TextChoices):
@@ -27,7 +28,7 @@ class VoltageLevel(models.TextChoices):
 class CompanyRole(models.TextChoices):
     """What a customer user may do for a business (residential users are ``holder``)."""
 
-    ADMIN = "admin", _("Administrator")
+    ADMIN = "admin", pgettext_lazy("company role", "Administrator")
     FINANCE = "finance", _("Finance")
     ENERGY_MANAGER = "energy_manager", _("Energy manager")
     HOLDER = "holder", _("Account holder")
