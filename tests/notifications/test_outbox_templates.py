@@ -22,8 +22,8 @@ BILL = {
     ("language", "month", "amount", "due"),
     [
         ("en", "March 2026", "1,234.50", "April 15, 2026"),
-        ("he", "מרץ 2026", "1234.50", "15 באפריל 2026"),
-        ("zh-hans", "2026年3月", "1234.50", "2026年4月15日"),
+        ("he", "מרץ 2026", "1,234.50", "15 באפריל 2026"),
+        ("zh-hans", "2026年3月", "1,234.50", "2026年4月15日"),
     ],
 )
 def test_bill_ready_email_is_rendered_in_the_recipients_language(
