@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "voltdesk.billing",
     "voltdesk.metering",
     "voltdesk.notifications",
+    "voltdesk.keyaccounts",
     "voltdesk.api",
     "voltdesk.desk",
     "voltdesk.portal",

@@ -21,3 +21,13 @@ class Language(models.TextChoices):
     EN = "en", _("English")
     HE = "he", _("Hebrew")
     ZH_HANS = "zh-hans", _("Simplified Chinese")
+
+
+class ClubRule(models.TextChoices):
+    """How a customer qualifies for the business club; the profile chooses."""
+
+    LITERAL = (
+        "literal",
+        _("One site at the single-site bar, several sites together at the group bar"),
+    )
+    ANY_SITE = "any_site", _("As the literal rule, or any one site at the single-site bar")

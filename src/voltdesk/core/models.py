@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import AreaKind, Language, ProfileCode
+from .choices import AreaKind, ClubRule, Language, ProfileCode
 
 
 class Utility(models.Model):
@@ -38,6 +38,24 @@ class Utility(models.Model):
         _("club threshold, all sites together (kWh a year)"), max_digits=16, decimal_places=3
     )
     vip_window_months = models.PositiveSmallIntegerField(_("club window (months)"), default=12)
+    vip_rule = models.CharField(
+        _("club rule"),
+        max_length=16,
+        default=ClubRule.LITERAL,
+        choices=ClubRule.choices,
+    )
+    vip_exit_after = models.PositiveSmallIntegerField(
+        _("leave the club after this many evaluations below the bar"),
+        default=1,
+        help_text=_("1 follows the rule exactly; more prevents flapping around the bar"),
+    )
+    vip_min_coverage = models.DecimalField(
+        _("reads must cover this share of the window"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.900"),
+        help_text=_("a site whose reads cover less is flagged on the decision"),
+    )
     vat_rate = models.DecimalField(
         _("VAT rate"), max_digits=5, decimal_places=4, default=Decimal("0")
     )

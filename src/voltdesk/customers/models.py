@@ -196,6 +196,8 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["customer", "-is_primary", "name"]
+        # The fault line looks callers up by number on every call.
+        indexes = [models.Index(fields=["phone"])]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
 
