@@ -92,6 +92,17 @@ def test_a_file_repeating_stored_readings_exactly_adds_only_the_new_ones(site, w
         ("{site},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,1.0000001", "6 decimal"),
         ("{site},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00", "expected 4 fields"),
         ("NO-SUCH-SITE,2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,1", "unknown site"),
+        # PostgreSQL would read these (24:00 as next midnight, a leap second, a
+        # spaced time); the exact rules refuse them on every database.
+        ("{site},2024-03-10T23:45:00+02:00,2024-03-10T24:00:00+02:00,1", "is not an ISO 8601"),
+        ("{site},2024-03-10T00:14:00+02:00,2024-03-10T00:14:60+02:00,1", "is not an ISO 8601"),
+        ("{site},2024-03-10T0 :00:00+02:00,2024-03-10T00:15:00+02:00,1", "is not an ISO 8601"),
+        ("{site},2024-02-30T00:00:00+02:00,2024-02-30T00:15:00+02:00,1", "is not an ISO 8601"),
+        ("{site},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,1e3", "plain decimal"),
+        ("{site},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,NaN", "is not a number"),
+        ("{site},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,", "is not a number"),
+        ('"{site}",2024-03-10T00:15:00+02:00,2024-03-10T00:00:00+02:00,1', "is not after start"),
+        ("{site},2024-03-09T00:00:00+02:00,2024-03-09T00:15:00+02:00,1", "overlaps the one at"),
     ],
 )
 def test_a_bad_line_refuses_the_whole_file_naming_file_line_and_reason(
@@ -230,3 +241,76 @@ def test_import_refreshes_daily_and_monthly_rollups(site, write_file, run):
         "2024-01-01": Decimal("3.5"),
         "2024-02-01": Decimal("4"),
     }
+
+
+def test_valid_files_in_less_common_forms_import_alike(site, other_site, write_file, run):
+    # Quoted fields, CRLF line ends, a space instead of T, fractional seconds,
+    # offsets without a colon, kWh with surrounding spaces and a blank line: the
+    # PostgreSQL fast path leaves these to the exact path, which takes them all.
+    path = write_file(
+        "forms.csv",
+        (
+            "site_ref,start,end,kwh\r\n"
+            f'"{site.ref}",2024-03-10 00:00:00+02:00,2024-03-10T00:15:00.5+02:00, 1.5 \r\n'
+            "\r\n"
+            f"{other_site.ref},2024-03-09T22:00:00+0000,2024-03-09T22:15:00Z,2\r\n"
+        ).encode(),
+    )
+
+    ok, out = run("import_readings", str(path))
+
+    assert ok, out
+    assert Reading.objects.count() == 2
+    assert sum(Reading.objects.values_list("kwh", flat=True)) == Decimal("3.5")
+
+
+def test_a_clean_file_takes_the_copy_path_on_postgresql(
+    site, other_site, write_file, run, monkeypatch
+):
+    from django.db import connection
+
+    from voltdesk.metering import loading
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY fast path is PostgreSQL's")
+    lines = [
+        f"{ref},2024-03-10T{h:02d}:{m:02d}:00+02:00,"
+        + (
+            f"2024-03-10T{h:02d}:{m + 15:02d}:00+02:00"
+            if m < 45
+            else f"2024-03-10T{h + 1:02d}:00:00+02:00"
+        )
+        + f",{h}.{m:02d}"
+        for ref in (other_site.ref, site.ref)
+        for h in range(0, 3)
+        for m in (0, 15, 30, 45)
+    ]
+    path = write_file("clean.csv", readings_csv(*lines))
+
+    def exact_path(*args, **kwargs):
+        raise AssertionError("the exact path ran")
+
+    monkeypatch.setattr(loading, "stage", exact_path)
+    ok, out = run("import_readings", str(path))
+
+    assert ok, out
+    assert "24 readings imported for 2 site(s)" in out
+    assert Reading.objects.filter(site=site).count() == 12
+    assert ImportBatch.objects.get().readings == 24
+    daily = DailyRollup.objects.get(site=site)
+    assert daily.kwh == sum(Reading.objects.filter(site=site).values_list("kwh", flat=True))
+    assert MonthlyRollup.objects.get(site=site).kwh == daily.kwh
+
+
+def test_a_clean_file_meeting_stored_readings_is_still_checked(site, write_file, run):
+    row = f"{site.ref},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,"
+    run("import_readings", str(write_file("a.csv", readings_csv(row + "1"))))
+    later = f"{site.ref},2024-03-10T00:15:00+02:00,2024-03-10T00:30:00+02:00,2"
+
+    ok, out = run("import_readings", str(write_file("b.csv", readings_csv(row + "1", later))))
+    assert ok, out
+    assert "1 readings imported" in out and "1 were already stored" in out
+
+    ok, message = run("import_readings", str(write_file("c.csv", readings_csv(row + "3"))))
+    assert not ok and "c.csv, line 2" in message and "never change them" in message
+    assert Reading.objects.count() == 2

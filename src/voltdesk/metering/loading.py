@@ -292,11 +292,31 @@ def _check_against_stored(path, cursor, refs: list[str], element):
             raise ImportProblem(path, reason % values, line=line, element=element)
 
 
+def lock_sites(cursor, ids: list[int]) -> bool:
+    """Keep the sites being loaded from being deleted before commit; False if one is gone.
+
+    ``Reading.site`` has no database constraint (its per-row check cost more than
+    the rest of a bulk load); this is that check, once per site: the importers
+    resolve site_refs against the sites table, and these locks keep them valid.
+    SQLite runs one writer at a time and needs none.
+    """
+    if connection.vendor != "postgresql":
+        return True
+    cursor.execute(
+        f"SELECT id FROM {Site._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",  # noqa: S608
+        [ids],
+    )
+    return len(cursor.fetchall()) == len(set(ids))
+
+
 def check_and_insert(path, staged: Staged, *, source, batch, element=None) -> Loaded:
     """Run the whole-file checks over the staging table, then write the readings."""
     site_ids = _resolve_sites(path, staged, element)
     t = _tables()
     with connection.cursor() as cursor:
+        if not lock_sites(cursor, list(site_ids.values())):
+            # Deleted since _resolve_sites looked: report it as unknown.
+            site_ids = _resolve_sites(path, staged, element)
         if not staged.ordered:
             _check_overlaps_within_file(path, cursor, element)
         touching = _sites_touching_stored(cursor, staged, site_ids)

@@ -282,6 +282,16 @@ def refresh_rollups(
         else:
             daily.filter(day__gte=first_day, day__lte=last_day).delete()
             monthly.filter(month__gte=first_month, month__lt=after_month).delete()
+        if connection.vendor == "postgresql" and chunk is not None:
+            days = [
+                date.fromordinal(d) for d in range(first_day.toordinal(), last_day.toordinal() + 1)
+            ]
+            bounds = [local_midnight(d, tz) for d in days] + [
+                local_midnight(next_day(last_day), tz)
+            ]
+            queries.insert_daily_pg(chunk, days, bounds)
+            queries.insert_monthly_pg(chunk, month_windows(first_month, after_month, tz))
+            continue
         day_lo, day_hi = local_midnight(first_day, tz), local_midnight(next_day(last_day), tz)
         queries.insert_daily(readings.filter(start__gte=day_lo, end__lte=day_hi), tz)
         month_lo, month_hi = local_midnight(first_month, tz), local_midnight(after_month, tz)
