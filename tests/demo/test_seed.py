@@ -94,3 +94,18 @@ def test_demo_logins_prints_every_role(demo, capsys):
         assert username in out
     for username, _key, _company_role in CUSTOMER_USERS:
         assert username in out
+
+
+def test_the_demo_club_has_members_of_both_kinds_and_none_just_below(demo):
+    from voltdesk.keyaccounts.models import Meeting, Membership, PortfolioAssignment
+
+    members = set(
+        Membership.objects.filter(status="member").values_list("customer__name", flat=True)
+    )
+    assert {"מפעלי הדרום בע״מ", "קירור צפון בע״מ"} <= members  # single site
+    assert {"רשת שופרסל הדגמה", "מלונות הים בע״מ"} <= members  # several sites together
+    assert not {"מאפיית הגליל בע״מ", "מרכזי קניות בע״מ", "מחלבות העמק בע״מ"} & members
+    # Every member has a manager and a meeting this year.
+    open_assignments = PortfolioAssignment.objects.filter(end__isnull=True)
+    assert open_assignments.count() == len(members)
+    assert Meeting.objects.filter(year=AS_OF.year).count() >= len(members)

@@ -1,37 +1,127 @@
 """Who may open which page: every desk and portal page, from one table.
 
-The table must name every URL pattern of desk/ and portal/; a new page without
-a row here fails ``test_every_page_is_in_the_access_table``.
+The table must name every URL pattern of desk/ (the club's pages included) and
+portal/; a new page without a row here fails
+``test_every_page_is_in_the_access_table``. Each row says what each kind of
+visitor gets:
+
+* ``anonymous``: not signed in;
+* ``nobody``: signed in, without a role or a customer;
+* ``customer``: Acme's user (the customer whose data the page shows);
+* ``other_customer``: Blue Bakery's user, on the same address;
+* ``agent``: desk staff without the club's permissions;
+* ``manager``: Acme's account manager; ``other_manager``: Blue Bakery's;
+* ``supervisor``.
+
+``LOGIN`` is a redirect to log in, ``DESK`` a redirect from the portal to the
+desk; numbers are status codes. Pages marked ``club`` run on a seeded club
+(``test_pages_club.seed_club``); POST-only pages are posted to, empty, and a
+refused post must change nothing (no audit row written).
 """
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import User
 from django.urls import URLPattern, URLResolver, reverse
 
+from tests.pages.test_pages_club import seed_club
+from voltdesk.core import roles
+from voltdesk.core.models import AuditEntry
 from voltdesk.desk import urls as desk_urls
 from voltdesk.portal import urls as portal_urls
 
-# url name -> how to build its arguments from the ``world`` fixture
+LOGIN, DESK = "login", "desk"
+WHO = (
+    "anonymous",
+    "nobody",
+    "customer",
+    "other_customer",
+    "agent",
+    "manager",
+    "other_manager",
+    "supervisor",
+)
+_STAFF = ("agent", "manager", "other_manager", "supervisor")
+
+
+@dataclass(frozen=True)
+class Page:
+    args: Callable = lambda w: {}
+    expect: dict = field(default_factory=dict)
+    method: str = "get"
+    club: bool = False  # needs the seeded club
+    html: bool = True  # a page (not a file download)
+
+
+def desk(args=lambda w: {}, **expect) -> Page:
+    """A desk page: staff only; customers and people without a role are refused."""
+    page = {"anonymous": LOGIN, "nobody": 403, "customer": 403, "other_customer": 403}
+    page.update(dict.fromkeys(_STAFF, 200))
+    return _page(args, page, expect)
+
+
+def portal(args=lambda w: {}, **expect) -> Page:
+    """A portal page: customer users only; staff are sent to the desk."""
+    page = {"anonymous": LOGIN, "nobody": 403, "customer": 200, "other_customer": 200}
+    page.update(dict.fromkeys(_STAFF, DESK))
+    return _page(args, page, expect)
+
+
+def _page(args, defaults, overrides) -> Page:
+    options = {k: overrides.pop(k) for k in ("method", "club", "html") if k in overrides}
+    return Page(args=args, expect={**defaults, **overrides}, **options)
+
+
+_CLUB_STAFF_ONLY = {"agent": 403, "manager": 403, "other_manager": 403}
+_CLUB_TEAM = {"agent": 403}
+
 PAGES = {
-    "desk:home": lambda w: {},
-    "desk:customer": lambda w: {"ref": w.a.ref},
-    "portal:home": lambda w: {},
-    "portal:sites": lambda w: {},
-    "portal:site": lambda w: {"ref": w.a_site.ref},
-    "portal:consumption": lambda w: {},
+    "desk:home": desk(),
+    "desk:customer": desk(lambda w: {"ref": w.a.ref}),
+    "desk:club:overview": desk(club=True, **_CLUB_STAFF_ONLY),
+    "desk:club:evaluate": desk(method="post", club=True, **_CLUB_STAFF_ONLY, supervisor=302),
+    "desk:club:reassign": desk(method="post", club=True, **_CLUB_STAFF_ONLY, supervisor=302),
+    "desk:club:my_members": desk(club=True, **_CLUB_TEAM),
+    "desk:club:task_done": desk(
+        lambda w: {"pk": w.club.task.pk},
+        method="post",
+        club=True,
+        agent=403,
+        manager=302,
+        other_manager=404,
+        supervisor=404,  # a supervisor reads tasks; only their manager completes them
+    ),
+    "desk:club:meeting": desk(lambda w: {"pk": w.club.meeting.pk}, club=True, **_CLUB_TEAM),
+    "desk:club:meeting_ics": desk(
+        lambda w: {"pk": w.club.meeting.pk}, club=True, html=False, **_CLUB_TEAM
+    ),
+    "portal:home": portal(),
+    "portal:sites": portal(),
+    "portal:site": portal(lambda w: {"ref": w.a_site.ref}, other_customer=404),
+    "portal:consumption": portal(),
+    "portal:club": portal(club=True),
+    "portal:meeting_ics": portal(
+        lambda w: {"pk": w.club.meeting.pk}, club=True, html=False, other_customer=404
+    ),
+    # The link's token is the credential: whoever holds it answers, signed in or not.
+    "portal:survey": Page(
+        args=lambda w: {"token": w.club.survey.token},
+        expect=dict.fromkeys(WHO, 200),
+        club=True,
+    ),
 }
-DESK = [name for name in PAGES if name.startswith("desk:")]
-PORTAL = [name for name in PAGES if name.startswith("portal:")]
-
-
-def url(name, world):
-    return reverse(name, kwargs=PAGES[name](world))
+DESK_PAGES = [name for name in PAGES if name.startswith("desk:")]
+PORTAL_HTML = [name for name, page in PAGES.items() if name.startswith("portal:") and page.html]
 
 
 def _names(patterns, namespace):
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
-            yield from _names(pattern.url_patterns, namespace)
+            inner = f"{namespace}:{pattern.namespace}" if pattern.namespace else namespace
+            yield from _names(pattern.url_patterns, inner)
         elif isinstance(pattern, URLPattern):
             yield f"{namespace}:{pattern.name}"
 
@@ -43,59 +133,92 @@ def test_every_page_is_in_the_access_table():
     assert existing == set(PAGES), "add the new page to PAGES (and so to every access test)"
 
 
+def test_every_row_says_what_everyone_gets():
+    for name, page in PAGES.items():
+        assert set(page.expect) == set(WHO), name
+
+
+@pytest.fixture
+def visit(world, make_user, make_customer):
+    """Build a page's world (seeding the club when it needs it) and its visitors."""
+
+    def prepare(name):
+        page = PAGES[name]
+        if page.club:
+            club = seed_club(world, make_user, make_customer)
+            staff = {
+                "manager": club.manager,
+                "other_manager": club.other_manager,
+                "supervisor": club.supervisor,
+            }
+        else:
+            club = None
+            staff = {
+                "manager": make_user(roles.ACCOUNT_MANAGER),
+                "other_manager": make_user(roles.ACCOUNT_MANAGER),
+                "supervisor": make_user(roles.SUPERVISOR),
+            }
+        people = {
+            "anonymous": None,
+            "nobody": User.objects.create_user("nobody", password="pw-nobody"),
+            "customer": world.a_user,
+            "other_customer": world.b_user,
+            "agent": world.agent,
+            **staff,
+        }
+        w = SimpleNamespace(**vars(world), club=club)
+        return page, reverse(name, kwargs=page.args(w)), people
+
+    return prepare
+
+
+@pytest.mark.parametrize("who", WHO)
 @pytest.mark.parametrize("name", PAGES)
-def test_anonymous_is_sent_to_log_in(name, world, client_for):
-    target = url(name, world)
+def test_who_gets_what(name, who, visit, client_for):
+    page, target, people = visit(name)
+    expected = page.expect[who]
+    audit_before = AuditEntry.objects.count()
 
-    response = client_for(None).get(target)
+    response = getattr(client_for(people[who]), page.method)(target)
 
-    assert response.status_code == 302
-    assert response.url == f"{reverse('login')}?next={target}"
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response.url == f"{reverse('login')}?next={target}"
+    elif expected == DESK:
+        assert response.status_code == 302
+        assert response.url == reverse("desk:home")
+    else:
+        assert response.status_code == expected
+    if page.method == "post" and not (isinstance(expected, int) and expected < 400):
+        assert AuditEntry.objects.count() == audit_before, "a refused post changed something"
 
 
-@pytest.mark.parametrize("name", DESK)
-def test_customer_user_may_not_open_desk_pages(name, world, client_for):
-    response = client_for(world.a_user).get(url(name, world))
+@pytest.mark.parametrize("name", DESK_PAGES)
+def test_customer_user_on_the_desk_sees_nothing_of_anyone(name, visit, world, client_for):
+    page, target, people = visit(name)
+
+    response = getattr(client_for(world.a_user), page.method)(target)
 
     assert response.status_code == 403
     assert world.b.name not in response.content.decode()
 
 
-@pytest.mark.parametrize("name", DESK)
-def test_staff_with_a_role_opens_desk_pages(name, world, client_for):
-    response = client_for(world.agent).get(url(name, world))
+@pytest.mark.parametrize("name", PORTAL_HTML)
+def test_customer_user_opens_own_portal_pages(name, visit, world, client_for):
+    page, target, people = visit(name)
+
+    response = client_for(world.a_user).get(target)
 
     assert response.status_code == 200
+    if name != "portal:survey":  # reached from a link, without the portal's menus
+        assert world.a_user.username in response.content.decode()  # the user menu
 
 
-@pytest.mark.parametrize("name", PORTAL)
-def test_customer_user_opens_own_portal_pages(name, world, client_for):
-    response = client_for(world.a_user).get(url(name, world))
+@pytest.mark.parametrize("name", PORTAL_HTML)
+def test_portal_pages_show_nothing_of_another_customer(name, visit, world, client_for):
+    page, target, people = visit(name)
 
-    assert response.status_code == 200
-    assert world.a_user.username in response.content.decode()  # the user menu
-
-
-@pytest.mark.parametrize("name", PORTAL)
-def test_staff_are_sent_from_the_portal_to_the_desk(name, world, client_for):
-    response = client_for(world.agent).get(url(name, world))
-
-    assert response.status_code == 302
-    assert response.url == reverse("desk:home")
-
-
-@pytest.mark.parametrize("name", PAGES)
-def test_user_without_role_or_customer_is_refused(name, world, client_for):
-    nobody = User.objects.create_user("nobody", password="pw-nobody")
-
-    response = client_for(nobody).get(url(name, world))
-
-    assert response.status_code == 403
-
-
-@pytest.mark.parametrize("name", PORTAL)
-def test_portal_pages_show_nothing_of_another_customer(name, world, client_for):
-    html = client_for(world.a_user).get(url(name, world)).content.decode()
+    html = client_for(world.a_user).get(target).content.decode()
 
     assert world.b.name not in html
     assert world.b.ref not in html

@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
 from voltdesk.customers.api import router as customers_router
+from voltdesk.keyaccounts.api import router as keyaccounts_router
 from voltdesk.metering.api import router as metering_router
 
 from .auth import api_auth
@@ -39,8 +40,9 @@ api = NinjaAPI(
     version="1",
     description=(
         "Customers, sites, readings and consumption of the utility, as the caller may see "
-        "them. Authenticate with an API key (`Authorization: Bearer <key>` or `X-API-Key`) "
-        "or a logged-in session. kWh are exact decimal strings."
+        "them, and the fault line's call routing (`POST /calls/route`). Authenticate with "
+        "an API key (`Authorization: Bearer <key>` or `X-API-Key`) or a logged-in session. "
+        "kWh are exact decimal strings."
     ),
     urls_namespace="api",
     auth=api_auth,
@@ -50,3 +52,4 @@ install_error_handlers(api)
 
 api.add_router("/", customers_router)
 api.add_router("/", metering_router)
+api.add_router("/", keyaccounts_router)

@@ -163,3 +163,114 @@ def visible_rollups(user, qs: QuerySet, *, date_field: str) -> QuerySet:
     if _staff_can(user, "metering.view_reading"):
         return qs
     return qs.none()
+
+
+# The business club (keyaccounts).
+#
+# A customer user sees its own customer's membership, decisions, meetings and
+# surveys; account managers and supervisors (the view permission of the model)
+# see every member; anyone else nothing. An account manager's "my members" is
+# the portfolio (``keyaccounts.portfolio.portfolio_of``) within what it may see.
+# Tasks are the staff's own work notes: customers never see them.
+
+
+def account_manager_of(user):
+    """The account-manager record of a desk user, or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    from voltdesk.keyaccounts.models import AccountManager
+
+    return AccountManager.objects.filter(user=user).select_related("user", "region").first()
+
+
+def _club_rows(user, qs: QuerySet, perm: str, customer_field: str | None) -> QuerySet:
+    customer = customer_of(user)
+    if customer is not None:
+        if customer_field is None:
+            return qs.none()
+        return qs.filter(**{customer_field: customer})
+    if _staff_can(user, perm):
+        return qs
+    return qs.none()
+
+
+def visible_memberships(user, qs: QuerySet | None = None) -> QuerySet:
+    from voltdesk.keyaccounts.models import Membership
+
+    qs = Membership.objects.all() if qs is None else qs
+    return _club_rows(user, qs, "keyaccounts.view_membership", "customer")
+
+
+def visible_decisions(user, qs: QuerySet | None = None) -> QuerySet:
+    from voltdesk.keyaccounts.models import MembershipDecision
+
+    qs = MembershipDecision.objects.all() if qs is None else qs
+    return _club_rows(user, qs, "keyaccounts.view_membershipdecision", "membership__customer")
+
+
+def visible_periods(user, qs: QuerySet | None = None) -> QuerySet:
+    from voltdesk.keyaccounts.models import MembershipPeriod
+
+    qs = MembershipPeriod.objects.all() if qs is None else qs
+    return _club_rows(user, qs, "keyaccounts.view_membershipperiod", "membership__customer")
+
+
+def visible_eligibility_runs(user, qs: QuerySet | None = None) -> QuerySet:
+    """Evaluation runs cover every customer: staff with the permission only."""
+    from voltdesk.keyaccounts.models import EligibilityRun
+
+    qs = EligibilityRun.objects.all() if qs is None else qs
+    return _club_rows(user, qs, "keyaccounts.view_eligibilityrun", None)
+
+
+def visible_meetings(user, qs: QuerySet | None = None) -> QuerySet:
+    from voltdesk.keyaccounts.models import Meeting
+
+    qs = Meeting.objects.all() if qs is None else qs
+    return _club_rows(user, qs, "keyaccounts.view_meeting", "customer")
+
+
+def visible_surveys(user, qs: QuerySet | None = None) -> QuerySet:
+    from voltdesk.keyaccounts.models import SurveyResponse
+
+    qs = SurveyResponse.objects.all() if qs is None else qs
+    return _club_rows(user, qs, "keyaccounts.view_surveyresponse", "customer")
+
+
+def visible_tasks(user, qs: QuerySet | None = None) -> QuerySet:
+    from voltdesk.keyaccounts.models import Task
+
+    qs = Task.objects.all() if qs is None else qs
+    return _club_rows(user, qs, "keyaccounts.view_task", None)
+
+
+def own_meetings(user, qs: QuerySet | None = None) -> QuerySet:
+    """Meetings the user may act on (schedule, record): those it holds as account manager."""
+    if not _staff_can(user, "keyaccounts.change_meeting"):
+        return visible_meetings(user, qs).none()
+    return visible_meetings(user, qs).filter(manager__user=user)
+
+
+def own_tasks(user, qs: QuerySet | None = None) -> QuerySet:
+    """Tasks the user may complete: its own, as account manager."""
+    if not _staff_can(user, "keyaccounts.change_task"):
+        return visible_tasks(user, qs).none()
+    return visible_tasks(user, qs).filter(manager__user=user)
+
+
+def survey_for_token(token: str):
+    """The survey a link's token opens, or None: the token itself is the credential.
+
+    Survey links are answered without logging in (from an e-mail or an SMS);
+    the token is random and long (``keyaccounts.surveys.send_survey``), and the
+    answer is taken once.
+    """
+    from voltdesk.keyaccounts.models import SurveyResponse
+
+    if not token:
+        return None
+    return (
+        SurveyResponse.objects.select_related("meeting", "manager__user", "customer")
+        .filter(token=token)
+        .first()
+    )

@@ -43,14 +43,42 @@ _DESK_READ = [
     "core.view_feeder",
 ]
 
+# The business club: account managers read the club and work on meetings and
+# tasks; supervisors also run evaluations, see their history and reassign members.
+_CLUB_READ = [
+    "keyaccounts.view_accountmanager",
+    "keyaccounts.view_portfolioassignment",
+    "keyaccounts.view_membership",
+    "keyaccounts.view_membershipdecision",
+    "keyaccounts.view_membershipperiod",
+    "keyaccounts.view_meeting",
+    "keyaccounts.view_task",
+    "keyaccounts.view_surveyresponse",
+]
+_CLUB_WORK = ["keyaccounts.change_meeting", "keyaccounts.change_task"]
+_CLUB_SUPERVISE = [
+    "keyaccounts.view_eligibilityrun",
+    "keyaccounts.add_eligibilityrun",
+    "keyaccounts.add_portfolioassignment",
+    "keyaccounts.change_portfolioassignment",
+    "keyaccounts.change_accountmanager",
+    "keyaccounts.change_membership",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CUSTOMER: [],
     AGENT: _DESK_READ
     + ["customers.change_customer", "customers.add_contact", "customers.change_contact"],
     ACCOUNT_MANAGER: _DESK_READ
-    + ["customers.change_customer", "customers.add_contact", "customers.change_contact"],
+    + ["customers.change_customer", "customers.add_contact", "customers.change_contact"]
+    + _CLUB_READ
+    + _CLUB_WORK,
     DISPATCHER: _DESK_READ,
-    SUPERVISOR: _DESK_READ + ["notifications.view_message"],
+    SUPERVISOR: _DESK_READ
+    + ["notifications.view_message"]
+    + _CLUB_READ
+    + _CLUB_WORK
+    + _CLUB_SUPERVISE,
     KNOWLEDGE_EDITOR: _DESK_READ,
     DEMAND_MANAGER: _DESK_READ + ["notifications.view_message"],
     ADMINISTRATOR: "__all__",

@@ -50,6 +50,7 @@ SEASON = {
 STAFF_USERS = [
     ("agent", roles.AGENT),
     ("manager", roles.ACCOUNT_MANAGER),
+    ("manager2", roles.ACCOUNT_MANAGER),
     ("dispatcher", roles.DISPATCHER),
     ("supervisor", roles.SUPERVISOR),
     ("editor", roles.KNOWLEDGE_EDITOR),
@@ -481,4 +482,44 @@ def seed_demo(
         CustomerUser.objects.create(user=user, customer=planted[key], company_role=company_role)
         result_users.append((username, roles.CUSTOMER, planted[key].ref))
 
+    _seed_club(profile, b, as_of_month=b.as_of_month)
     return SeedResult(customers=len(plan), sites=len(sites), readings=count, users=result_users)
+
+
+def _seed_club(profile: str, b: "_Builder", *, as_of_month: date) -> None:
+    """Two account managers, last month's and this month's club evaluations, this
+    year's meetings, and one meeting already held with a survey answered."""
+    from voltdesk.keyaccounts.meetings import ensure_annual_meetings, record_meeting
+    from voltdesk.keyaccounts.models import AccountManager, Meeting
+    from voltdesk.keyaccounts.services import evaluate_club
+    from voltdesk.keyaccounts.surveys import answer_survey, send_survey
+
+    regions = list(Region.objects.order_by("pk"))
+    domain = "example.co.il" if profile == "il" else "example.cn"
+    for i, username in enumerate(["manager", "manager2"]):
+        user = User.objects.get(username=username)
+        user.first_name, user.last_name = (
+            ("נועה", "ברק") if profile == "il" else ("晓明", "王"),
+            ("איתן", "שלום") if profile == "il" else ("丽", "陈"),
+        )[i]
+        user.email = f"{username}@{domain}"
+        user.save(update_fields=["first_name", "last_name", "email"])
+        AccountManager.objects.create(
+            user=user, region=regions[i % len(regions)], phone=b.phone(), email=user.email
+        )
+    # Last month's run, then this month's: the supervisor sees who joined and left.
+    previous = as_of_month.replace(day=1) - timedelta(days=1)
+    evaluate_club(previous.replace(day=1))
+    evaluate_club(as_of_month)
+    ensure_annual_meetings(as_of_month.year)
+    meeting = Meeting.objects.order_by("pk").first()
+    if meeting is not None:
+        admin = User.objects.get(username="admin")
+        record_meeting(
+            meeting,
+            minutes="Reviewed the year's consumption and the summer peak plan.",
+            outcomes="Load-shifting study for the cooling plant.",
+            actor=admin,
+        )
+        survey = send_survey(meeting.customer, context="meeting", meeting=meeting)
+        answer_survey(survey.token, csat=2, nps=5, comment="Too long to reach the right person.")

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -6,4 +6,5 @@ app_name = "desk"
 urlpatterns = [
     path("", views.home, name="home"),
     path("customers/<str:ref>/", views.customer, name="customer"),
+    path("club/", include("voltdesk.keyaccounts.urls")),
 ]

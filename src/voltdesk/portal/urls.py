@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import club, views
 
 app_name = "portal"
 urlpatterns = [
@@ -8,4 +8,7 @@ urlpatterns = [
     path("sites/", views.sites, name="sites"),
     path("sites/<str:ref>/", views.site, name="site"),
     path("consumption/", views.consumption_by_site, name="consumption"),
+    path("club/", club.club, name="club"),
+    path("meetings/<int:pk>/invitation.ics", club.meeting_invitation, name="meeting_ics"),
+    path("survey/<str:token>/", club.survey, name="survey"),
 ]

@@ -42,6 +42,8 @@ class EligibilityRun(models.Model):
 
     class Meta:
         ordering = ["-as_of", "-pk"]
+        # A date is evaluated once: a repeated run (a retried task) finds it and stops.
+        constraints = [models.UniqueConstraint(fields=["as_of"], name="one_run_per_date")]
         verbose_name = _("eligibility run")
         verbose_name_plural = _("eligibility runs")
 

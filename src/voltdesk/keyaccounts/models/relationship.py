@@ -29,6 +29,8 @@ class Task(models.Model):
 
     class Meta:
         ordering = ["due_on", "pk"]
+        # A manager's open tasks, by due date: the workspace's list.
+        indexes = [models.Index(fields=["manager", "done_at", "due_on"], name="ka_task_open")]
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
 
@@ -61,6 +63,17 @@ class Meeting(models.Model):
     )
     scheduled_at = models.DateTimeField(_("scheduled at"), null=True, blank=True)
     location = models.CharField(_("location"), max_length=200, blank=True)
+    held_at = models.DateTimeField(_("held at"), null=True, blank=True)
+    sequence = models.PositiveIntegerField(
+        _("invitation revision"),
+        default=0,
+        help_text=_("raised on every change sent to the customer (iCalendar SEQUENCE)"),
+    )
+    invitation_ics = models.TextField(
+        _("invitation (iCalendar)"),
+        blank=True,
+        help_text=_("the .ics last sent to the customer, served by the portal"),
+    )
     minutes = models.TextField(_("minutes"), blank=True)
     outcomes = models.TextField(_("outcomes"), blank=True)
     task = models.OneToOneField(
@@ -74,6 +87,15 @@ class Meeting(models.Model):
 
     class Meta:
         ordering = ["due_by", "pk"]
+        indexes = [models.Index(fields=["status", "due_by"], name="ka_meeting_status_due")]
+        constraints = [
+            # One meeting to hold per member and year; held or cancelled ones are history.
+            models.UniqueConstraint(
+                fields=["customer", "year"],
+                condition=models.Q(status__in=["to_schedule", "scheduled"]),
+                name="one_open_meeting_per_member_year",
+            )
+        ]
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
 
@@ -117,6 +139,7 @@ class SurveyResponse(models.Model):
 
     class Meta:
         ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["sent_at"], name="ka_survey_sent_at")]
         verbose_name = _("survey")
         verbose_name_plural = _("surveys")
         constraints = [

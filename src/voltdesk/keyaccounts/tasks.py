@@ -1,0 +1,22 @@
+"""Celery tasks of the business club: thin wrappers around the services."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def evaluate_club_monthly() -> dict:
+    """Beat entry (1st of each month): evaluate everyone as of today, local time.
+
+    Safe to retry or to run twice: a date already evaluated changes nothing.
+    """
+    result = services.evaluate_club()
+    return {
+        "run": result.run.pk,
+        "as_of": result.run.as_of.isoformat(),
+        "created": result.created,
+        "joined": result.joined,
+        "left": result.left,
+        "stayed": result.stayed,
+    }
