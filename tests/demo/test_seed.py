@@ -109,3 +109,21 @@ def test_the_demo_club_has_members_of_both_kinds_and_none_just_below(demo):
     open_assignments = PortfolioAssignment.objects.filter(end__isnull=True)
     assert open_assignments.count() == len(members)
     assert Meeting.objects.filter(year=AS_OF.year).count() >= len(members)
+
+
+@pytest.mark.parametrize("profile", ["il", "cn"])
+def test_the_demo_month_has_one_planted_joiner_and_one_planted_leaver(db, profile):
+    """The supervisor's page shows this month's changes: the seed makes sure there are some."""
+    from voltdesk.demo import names
+    from voltdesk.keyaccounts.models import MembershipDecision
+
+    seed_demo(profile, 40, 7, as_of=AS_OF)
+    this_month = {
+        (d.membership.customer.name, d.kind)
+        for d in MembershipDecision.objects.filter(run__as_of=date(2026, 7, 1)).select_related(
+            "membership__customer"
+        )
+    }
+    planted = names.PLANTED_NAMES[profile]
+    assert (planted["newcomer"], "joined") in this_month
+    assert (planted["leaver"], "left") in this_month

@@ -138,13 +138,13 @@ def test_explain_a_group_joining(club):
     )
 
 
-def test_explain_a_single_site_leaving_with_decimals(club):
+def test_explain_a_single_site_leaving_rounds_down_to_whole_kwh(club):
     evaluate_club(date(2026, 7, 1))
     evaluate_club(date(2026, 8, 1))
     with translation.override("en"):
         text = explain_decision(decision_of(club[0]))
     assert text == (
-        "Your site used 916,666.666667 kWh in the 12 months before Aug. 1, 2026; the bar for "
+        "Your site used 916,666 kWh in the 12 months before Aug. 1, 2026; the bar for "
         "a single site is 1,000,000 kWh, so you left the club."
     )
 

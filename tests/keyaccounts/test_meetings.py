@@ -197,3 +197,18 @@ def test_audit_rows_name_the_actor(meeting, make_user):
     schedule_meeting(meeting, at=local(NEXT_YEAR, 2, 1, 9), location="Office", actor=supervisor)
     entry = AuditEntry.objects.get(action="club.meeting_scheduled")
     assert entry.actor == supervisor and entry.object_id == str(meeting.pk)
+
+
+def test_the_monthly_beat_task_opens_this_years_meeting_for_a_member_without_one(member):
+    from voltdesk.keyaccounts.beat import BEAT_SCHEDULE
+    from voltdesk.keyaccounts.tasks import ensure_annual_meetings_monthly
+    from voltdesk.keyaccounts.tasks_service import local_today
+
+    entry = BEAT_SCHEDULE["keyaccounts-annual-meetings-monthly"]
+    assert entry["task"] == "voltdesk.keyaccounts.tasks.ensure_annual_meetings_monthly"
+    assert entry["schedule"].day_of_month == {1}
+
+    assert ensure_annual_meetings_monthly.delay().get() == 1
+    assert ensure_annual_meetings_monthly.delay().get() == 0
+    meeting = Meeting.objects.get(customer=member)
+    assert (meeting.year, meeting.status) == (local_today().year, "to_schedule")

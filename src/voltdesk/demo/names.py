@@ -87,7 +87,13 @@ PLANTED_KWH = {
     "just_above_multi": [1_010_000] * 5,
     "just_below_multi": [990_000] * 5,
     "one_big_site": [1_200_000, 500_000, 300_000],
+    "newcomer": [1_050_000],
+    "leaver": [950_000],
 }
+# The year before differed this much (a multiple), so that last month's club
+# evaluation and this month's disagree: the newcomer opened a cold store and
+# joins this month, the leaver moved production away and leaves this month.
+PLANTED_GROWTH = {"newcomer": 0.2, "leaver": 2.2}
 PLANTED_NAMES = {
     "il": {
         "factory": "מפעלי הדרום בע״מ",
@@ -98,6 +104,8 @@ PLANTED_NAMES = {
         "just_above_multi": "מלונות הים בע״מ",
         "just_below_multi": "מרכזי קניות בע״מ",
         "one_big_site": "מחלבות העמק בע״מ",
+        "newcomer": "מחסני קירור השפלה בע״מ",
+        "leaver": "טקסטיל הנגב בע״מ",
     },
     "cn": {
         "factory": "上海重型机械厂",
@@ -108,5 +116,7 @@ PLANTED_NAMES = {
         "just_above_multi": "滨江酒店集团",
         "just_below_multi": "城市购物中心集团",
         "one_big_site": "光明乳业示范厂",
+        "newcomer": "华东冷库有限公司",
+        "leaver": "申纺纺织有限公司",
     },
 }

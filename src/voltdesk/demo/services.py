@@ -175,19 +175,22 @@ class _Builder:
         return f"{street}{number}号" if self.profile == "cn" else f"{street} {number}"
 
     # consumption -------------------------------------------------------------------------
-    def monthly_kwh(self, annual: float, *, exact: bool) -> list[Decimal]:
+    def monthly_kwh(
+        self, annual: float, *, exact: bool, growth: float | None = None
+    ) -> list[Decimal]:
         """24 monthly figures; the last 12 add up to ``annual`` (exactly when ``exact``).
 
         Any 12 consecutive months hold each calendar month once, so the seasonal
-        weights of a year always add up to the same sum.
+        weights of a year always add up to the same sum. ``growth`` fixes how the
+        year before compares (a multiple); by default it differs a little.
         """
         season_sum = sum(self.season)
-        growth = self.rng.uniform(0.88, 1.06)  # the year before differed a little
+        noisy_growth = self.rng.uniform(0.88, 1.06)
         figures = []
         for i, month in enumerate(self.months):
             share = annual * self.season[month.month - 1] / season_sum
             if i < 12:
-                share *= growth * self.rng.uniform(0.93, 1.07)
+                share *= growth or noisy_growth * self.rng.uniform(0.93, 1.07)
             elif not exact:
                 share *= self.rng.uniform(0.93, 1.07)
             figures.append(Decimal(share).quantize(THOUSANDTH, ROUND_HALF_UP))
@@ -337,7 +340,7 @@ def seed_demo(
                     critical_load=key == "hospital",
                 )
             )
-            site_kwh_list.append((annual, key is not None))
+            site_kwh_list.append((annual, key))
     Site.objects.bulk_create(sites, batch_size=2000)
 
     ranked = sorted(range(len(sites)), key=lambda i: -site_kwh_list[i][0])
@@ -416,8 +419,10 @@ def seed_demo(
     batch: list[Reading] = []
     count = 0
     for i, site in enumerate(sites):
-        annual, exact = site_kwh_list[i]
-        figures = b.monthly_kwh(annual, exact=exact)
+        annual, key = site_kwh_list[i]
+        figures = b.monthly_kwh(
+            annual, exact=key is not None, growth=names.PLANTED_GROWTH.get(key)
+        )
         for m_index, (month, kwh) in enumerate(zip(b.months, figures, strict=True)):
             if i in interval_sites and m_index >= MONTHS_OF_HISTORY - INTERVAL_MONTHS:
                 batch.extend(b.interval_readings(site.pk, meters[i].pk, month, kwh))

@@ -10,4 +10,10 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute=15, hour=3, day_of_month=1),
         "options": {"expires": 6 * 3600},  # a missed run is better re-run by hand than late
     },
+    "keyaccounts-annual-meetings-monthly": {
+        "task": "voltdesk.keyaccounts.tasks.ensure_annual_meetings_monthly",
+        # After the evaluation above, so the month's new members are counted too.
+        "schedule": crontab(minute=45, hour=3, day_of_month=1),
+        "options": {"expires": 6 * 3600},
+    },
 }

@@ -8,7 +8,7 @@
 
 from collections.abc import Iterator
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils import formats
@@ -42,10 +42,13 @@ def evaluate_club(as_of: date | None = None, actor=None) -> RunResult:
 
 
 def _kwh(value: Decimal) -> str:
-    """kWh for reading: grouped digits, decimals only where there are any."""
-    value = Decimal(value)
-    places = max(0, -value.normalize().as_tuple().exponent) if value else 0
-    return formats.number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
+    """Whole kWh with grouped digits, rounded down.
+
+    Down, so the words never contradict the decision: 999,999.6 kWh below a
+    1,000,000 kWh bar reads as 999,999, not as the bar itself.
+    """
+    whole = Decimal(value).to_integral_value(rounding=ROUND_FLOOR)
+    return formats.number_format(whole, decimal_pos=0, use_l10n=True, force_grouping=True)
 
 
 def _months(decision: MembershipDecision) -> int:

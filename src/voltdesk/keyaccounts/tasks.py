@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from . import services
+from .tasks_service import local_today
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -20,3 +21,15 @@ def evaluate_club_monthly() -> dict:
         "left": result.left,
         "stayed": result.stayed,
     }
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def ensure_annual_meetings_monthly() -> int:
+    """Beat entry (1st of each month): every member has this year's meeting to schedule.
+
+    On 1 January this opens the new year's meetings; later in the year it
+    catches members who lost theirs (a cancelled meeting). Idempotent.
+    """
+    from .meetings import ensure_annual_meetings
+
+    return ensure_annual_meetings(local_today().year)
