@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "voltdesk.metering",
     "voltdesk.notifications",
     "voltdesk.keyaccounts",
+    "voltdesk.workorders",
     "voltdesk.api",
     "voltdesk.desk",
     "voltdesk.portal",

@@ -27,6 +27,11 @@ def club(world, make_user, make_customer):
     return seed_club(world, make_user, make_customer)
 
 
+@pytest.fixture
+def club_changes(world, make_user, make_customer):
+    return seed_club(world, make_user, make_customer, leave=True)
+
+
 def log_in(page, base, username, password):
     page.goto(f"{base}/login/")
     page.fill("input[name=username]", username)
@@ -89,3 +94,31 @@ def test_a_customer_answers_a_survey_in_hebrew_on_a_phone(club, world, live_serv
     assert page.locator("html").get_attribute("dir") == "rtl"
     survey = SurveyResponse.objects.get(pk=club.survey.pk)
     assert (survey.csat, survey.nps, survey.comment) == (4, 9, "שירות מצוין")
+
+
+def test_a_supervisor_sees_who_joined_and_left_this_month_in_english(
+    club_changes, world, live_server, page_factory
+):
+    page = page_factory()
+    log_in(page, live_server.url, "sara-supervisor", "pw-sara-supervisor")
+    page.click("button[value='en']")
+    page.wait_for_load_state()
+    page.click("a[href='/desk/club/']")
+    page.wait_for_load_state()
+
+    rows = page.locator("#changes tbody tr")
+    assert rows.count() == 2
+    by_name = {
+        name: rows.filter(has_text=name).inner_text()
+        for name in (club_changes.carmel.name, world.b.name)
+    }
+    assert "Joined" in by_name["Carmel Foods"]
+    assert "Its one site reached the single-site bar" in by_name["Carmel Foods"]
+    assert "1,500,000" in by_name["Carmel Foods"]
+    assert "Left" in by_name["Blue Bakery"]
+    assert "Its consumption fell below the bar" in by_name["Blue Bakery"]
+
+    # The leaver's 360 page tells the supervisor why, in plain words.
+    page.click(f"#changes a[href='/desk/customers/{world.b.ref}/']")
+    page.wait_for_load_state()
+    assert "so you left the club" in page.locator("#club-panel").inner_text()

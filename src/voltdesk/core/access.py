@@ -274,3 +274,61 @@ def survey_for_token(token: str):
         .filter(token=token)
         .first()
     )
+
+
+# Work orders -----------------------------------------------------------------------------
+# A customer user sees the orders opened for its customer (all its sites, every
+# channel), never an anonymous caller's report on a site it holds (that caller's
+# name and number are someone else's), and never staff-only comments.
+
+
+def visible_work_orders(user, qs: QuerySet | None = None) -> QuerySet:
+    from voltdesk.workorders.models import WorkOrder
+
+    qs = WorkOrder.objects.all() if qs is None else qs
+    customer = customer_of(user)
+    if customer is not None:
+        return qs.filter(customer=customer)
+    if _staff_can(user, "workorders.view_workorder"):
+        return qs
+    return qs.none()
+
+
+def visible_work_order_comments(user, qs: QuerySet | None = None) -> QuerySet:
+    from voltdesk.workorders.models import Comment
+
+    qs = Comment.objects.all() if qs is None else qs
+    customer = customer_of(user)
+    if customer is not None:
+        return qs.filter(work_order__customer=customer, internal=False)
+    if _staff_can(user, "workorders.view_workorder"):
+        return qs
+    return qs.none()
+
+
+def visible_work_order_attachments(user, qs: QuerySet | None = None) -> QuerySet:
+    from voltdesk.workorders.models import Attachment
+
+    qs = Attachment.objects.all() if qs is None else qs
+    customer = customer_of(user)
+    if customer is not None:
+        return qs.filter(work_order__customer=customer)
+    if _staff_can(user, "workorders.view_workorder"):
+        return qs
+    return qs.none()
+
+
+def visible_incidents(user, qs: QuerySet | None = None) -> QuerySet:
+    """Staff see every incident; a customer sees the open ones on its current sites' feeders."""
+    from voltdesk.workorders.models import Incident
+
+    qs = Incident.objects.all() if qs is None else qs
+    customer = customer_of(user)
+    if customer is not None:
+        from voltdesk.customers.models import Site
+
+        feeders = Site.objects.filter(customer=customer).values("feeder_id")
+        return qs.filter(status="open", feeder_id__in=feeders)
+    if _staff_can(user, "workorders.view_incident"):
+        return qs
+    return qs.none()

@@ -65,22 +65,54 @@ _CLUB_SUPERVISE = [
     "keyaccounts.change_membership",
 ]
 
+# Work orders: every desk role reads them; agents, managers and dispatchers work
+# them; dispatchers also run incidents and crews; supervisors see it all.
+_WO_READ = [
+    "workorders.view_workorder",
+    "workorders.view_transition",
+    "workorders.view_deadline",
+    "workorders.view_comment",
+    "workorders.view_attachment",
+    "workorders.view_incident",
+    "workorders.view_queue",
+    "workorders.view_crew",
+    "workorders.view_slapolicy",
+]
+_WO_WORK = [
+    "workorders.add_workorder",
+    "workorders.change_workorder",
+    "workorders.add_comment",
+    "workorders.add_attachment",
+]
+_WO_DISPATCH = [
+    "workorders.add_incident",
+    "workorders.change_incident",
+    "workorders.change_crew",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CUSTOMER: [],
     AGENT: _DESK_READ
-    + ["customers.change_customer", "customers.add_contact", "customers.change_contact"],
+    + ["customers.change_customer", "customers.add_contact", "customers.change_contact"]
+    + _WO_READ
+    + _WO_WORK,
     ACCOUNT_MANAGER: _DESK_READ
     + ["customers.change_customer", "customers.add_contact", "customers.change_contact"]
     + _CLUB_READ
-    + _CLUB_WORK,
-    DISPATCHER: _DESK_READ,
+    + _CLUB_WORK
+    + _WO_READ
+    + _WO_WORK,
+    DISPATCHER: _DESK_READ + _WO_READ + _WO_WORK + _WO_DISPATCH,
     SUPERVISOR: _DESK_READ
     + ["notifications.view_message"]
     + _CLUB_READ
     + _CLUB_WORK
-    + _CLUB_SUPERVISE,
-    KNOWLEDGE_EDITOR: _DESK_READ,
-    DEMAND_MANAGER: _DESK_READ + ["notifications.view_message"],
+    + _CLUB_SUPERVISE
+    + _WO_READ
+    + _WO_WORK
+    + _WO_DISPATCH,
+    KNOWLEDGE_EDITOR: _DESK_READ + _WO_READ,
+    DEMAND_MANAGER: _DESK_READ + ["notifications.view_message"] + _WO_READ,
     ADMINISTRATOR: "__all__",
 }
 

@@ -420,9 +420,7 @@ def seed_demo(
     count = 0
     for i, site in enumerate(sites):
         annual, key = site_kwh_list[i]
-        figures = b.monthly_kwh(
-            annual, exact=key is not None, growth=names.PLANTED_GROWTH.get(key)
-        )
+        figures = b.monthly_kwh(annual, exact=key is not None, growth=names.PLANTED_GROWTH.get(key))
         for m_index, (month, kwh) in enumerate(zip(b.months, figures, strict=True)):
             if i in interval_sites and m_index >= MONTHS_OF_HISTORY - INTERVAL_MONTHS:
                 batch.extend(b.interval_readings(site.pk, meters[i].pk, month, kwh))

@@ -41,7 +41,7 @@ def evaluate_club(as_of: date | None = None, actor=None) -> RunResult:
     return recompute_memberships(as_of, actor=actor)
 
 
-def _kwh(value: Decimal) -> str:
+def whole_kwh(value: Decimal) -> str:
     """Whole kWh with grouped digits, rounded down.
 
     Down, so the words never contradict the decision: 999,999.6 kWh below a
@@ -67,11 +67,11 @@ def explain_decision(decision: MembershipDecision) -> str:
     """
     run = decision.run
     values = {
-        "kwh": _kwh(decision.annual_kwh),
-        "largest": _kwh(decision.largest_site_kwh),
-        "bar": _kwh(decision.threshold_kwh),
-        "single": _kwh(run.single_site_kwh),
-        "multi": _kwh(run.multi_site_kwh),
+        "kwh": whole_kwh(decision.annual_kwh),
+        "largest": whole_kwh(decision.largest_site_kwh),
+        "bar": whole_kwh(decision.threshold_kwh),
+        "single": whole_kwh(run.single_site_kwh),
+        "multi": whole_kwh(run.multi_site_kwh),
         "months": _months(decision),
         "date": formats.date_format(run.as_of, "DATE_FORMAT"),
         "count": run.exit_after,

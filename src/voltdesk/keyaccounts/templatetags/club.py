@@ -10,11 +10,17 @@ from voltdesk.core.access import visible_decisions, visible_meetings, visible_me
 from voltdesk.keyaccounts.choices import MeetingStatus, MembershipStatus
 from voltdesk.keyaccounts.forms import ReassignForm
 from voltdesk.keyaccounts.portfolio import current_manager
-from voltdesk.keyaccounts.services import explain_decision
+from voltdesk.keyaccounts.services import explain_decision, whole_kwh
 
 register = template.Library()
 
 DECISIONS_SHOWN = 12
+
+
+@register.filter(name="whole_kwh")
+def whole_kwh_filter(value):
+    """Consumption as the plain words give it: whole kWh, rounded down, grouped."""
+    return "" if value is None else whole_kwh(value)
 
 
 @register.inclusion_tag("keyaccounts/customer_panel.html", takes_context=True)

@@ -1,0 +1,19 @@
+"""Work orders and what times, routes and groups them."""
+
+from .order import Attachment, Comment, Deadline, Transition, WorkOrder
+from .organisation import Crew, DeskAgent, Queue
+from .outage import Incident
+from .policy import SlaPolicy
+
+__all__ = [
+    "Attachment",
+    "Comment",
+    "Crew",
+    "Deadline",
+    "DeskAgent",
+    "Incident",
+    "Queue",
+    "SlaPolicy",
+    "Transition",
+    "WorkOrder",
+]
