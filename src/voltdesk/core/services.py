@@ -1,5 +1,7 @@
 """Setting up the utility, reading its profile, and the audit trail."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -50,7 +52,29 @@ def _create_profile_tariffs(profile: str) -> None:
         Tariff.objects.get_or_create(name=name, defaults={"kind": kind, "description": description})
 
 
+# Set only inside ``utility_held()``: a batch that reads the utility thousands of
+# times (one letter per new member) reads it once.
+_held_utility: ContextVar[Utility | None] = ContextVar("held_utility", default=None)
+
+
+@contextmanager
+def utility_held(utility: Utility | None = None):
+    """Within the block, ``get_utility()`` returns this one row without a query.
+
+    For batch jobs inside one transaction, where the utility cannot change
+    underneath them (they lock it or run alone).
+    """
+    token = _held_utility.set(utility or get_utility())
+    try:
+        yield
+    finally:
+        _held_utility.reset(token)
+
+
 def get_utility() -> Utility:
+    held = _held_utility.get()
+    if held is not None:
+        return held
     utility = Utility.objects.order_by("pk").first()
     if utility is None:
         raise UtilityNotConfigured("no utility is set up; run: voltdesk init --profile il|cn")

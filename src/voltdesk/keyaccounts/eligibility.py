@@ -39,7 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voltdesk.core.models import AuditEntry, Utility
-from voltdesk.core.services import get_utility, log_action
+from voltdesk.core.services import get_utility, log_action, utility_held
 from voltdesk.metering.periods import local_midnight
 
 from . import queries
@@ -189,7 +189,9 @@ def recompute_memberships(as_of: date, *, actor=None) -> RunResult:
             run,
             {"as_of": as_of.isoformat(), "joined": run.joined, "left": run.left},
         )
-        apply_membership_changes(run, actor=actor)
+        # The utility row is locked above: it cannot change while the letters are written.
+        with utility_held(utility):
+            apply_membership_changes(run, actor=actor)
     return RunResult(run, created=True)
 
 

@@ -115,7 +115,9 @@ def balanced_manager(customer) -> AccountManager | None:
     region_id = Customer.objects.filter(pk=customer.pk).values_list(
         customer_region_id(), flat=True
     )[0]
-    managers = list(AccountManager.objects.filter(active=True).select_related("user"))
+    managers = list(
+        AccountManager.objects.filter(active=True).select_related("user", "user__profile")
+    )
     return _balanced(managers, portfolio_sizes(), region_id)
 
 
@@ -230,19 +232,22 @@ def _welcome_joiners(run, joiners, actor) -> None:
         .annotate(region_id=customer_region_id())
         .values_list("pk", "region_id")
     )
-    managers = list(AccountManager.objects.filter(active=True).select_related("user"))
+    managers = list(
+        AccountManager.objects.filter(active=True).select_related("user", "user__profile")
+    )
     sizes = portfolio_sizes()
     now = timezone.now()
     with translation.override(get_utility().default_language):
         reason = _("Joined the club on %(date)s") % {"date": run.as_of.isoformat()}
     created = []
+    unassigned = []
     for decision in joiners:
         customer_id = decision.membership.customer_id
         if customer_id in held:
             continue
         manager = _balanced(managers, sizes, regions.get(customer_id))
         if manager is None:
-            logger.warning("no active account manager for new member %s", customer_id)
+            unassigned.append(customer_id)
             continue
         sizes[manager.pk] = sizes.get(manager.pk, 0) + 1
         created.append(
@@ -253,6 +258,13 @@ def _welcome_joiners(run, joiners, actor) -> None:
                 reason=reason,
                 assigned_by=actor if getattr(actor, "pk", None) else None,
             )
+        )
+    if unassigned:
+        # One line, not one per member: a utility without managers yet may admit thousands.
+        logger.warning(
+            "no active account manager for %d new members (first: %s)",
+            len(unassigned),
+            ", ".join(map(str, unassigned[:10])),
         )
     PortfolioAssignment.objects.bulk_create(created, batch_size=BATCH)
     _audit(
