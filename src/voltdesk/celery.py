@@ -13,5 +13,6 @@ app.autodiscover_tasks()
 # Celery beat: the periodic jobs of every app, in one schedule.
 from voltdesk.keyaccounts.beat import BEAT_SCHEDULE as CLUB_SCHEDULE  # noqa: E402
 from voltdesk.notifications.beat import BEAT_SCHEDULE as NOTIFICATIONS_SCHEDULE  # noqa: E402
+from voltdesk.workorders.beat import BEAT_SCHEDULE as WORKORDERS_SCHEDULE  # noqa: E402
 
-app.conf.beat_schedule = {**NOTIFICATIONS_SCHEDULE, **CLUB_SCHEDULE}
+app.conf.beat_schedule = {**NOTIFICATIONS_SCHEDULE, **CLUB_SCHEDULE, **WORKORDERS_SCHEDULE}

@@ -41,6 +41,9 @@ def init_utility(profile: str) -> InitResult:
     ensure_roles()
     ensure_utility_supplier(utility)
     _create_profile_tariffs(profile)
+    from voltdesk.workorders.policies import ensure_default_policies
+
+    ensure_default_policies(utility)
     log_action(None, "utility.created", utility, {"profile": profile})
     return InitResult(utility, created=True)
 

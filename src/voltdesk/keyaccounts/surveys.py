@@ -165,6 +165,10 @@ def answer_survey(token: str, *, csat: int, nps: int, comment: str = "") -> Surv
         log_action(None, "club.survey_answered", survey, {"csat": csat, "nps": nps, "low": low})
         if low:
             _open_recovery(survey)
+        if survey.work_order_ref:
+            from voltdesk.workorders.followup import record_satisfaction
+
+            record_satisfaction(survey.work_order_ref, survey.customer_id, csat)
     return survey
 
 

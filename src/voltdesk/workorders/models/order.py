@@ -162,6 +162,8 @@ class Deadline(models.Model):
     # Null while it waits for the clock it counts from (power back counts from arrival).
     due_at = models.DateTimeField(_("due at"), null=True, blank=True)
     met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+    # due_at minus the policy's warning lead: the SLA watch compares it with now.
+    warn_at = models.DateTimeField(_("warn at"), null=True, blank=True)
     warned_at = models.DateTimeField(_("warned at"), null=True, blank=True)
     breached_at = models.DateTimeField(_("breached at"), null=True, blank=True)
 
@@ -171,7 +173,10 @@ class Deadline(models.Model):
             models.UniqueConstraint(fields=["work_order", "clock"], name="wo_deadline_once")
         ]
         # The SLA watch: open deadlines by due time.
-        indexes = [models.Index(fields=["met_at", "due_at"], name="wo_deadline_open")]
+        indexes = [
+            models.Index(fields=["met_at", "due_at"], name="wo_deadline_open"),
+            models.Index(fields=["met_at", "warn_at"], name="wo_deadline_warn"),
+        ]
         verbose_name = _("deadline")
         verbose_name_plural = _("deadlines")
 

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from voltdesk.core.choices import AreaKind
+from voltdesk.customers.choices import CustomerKind, VoltageLevel
 
 from ..choices import Clock, OrderType, TimeBasis
 
@@ -12,18 +13,24 @@ class SlaPolicy(models.Model):
     """How long one commitment may take for orders of a type.
 
     The most specific active policy wins for each clock: members-only before
-    general, then a matching subtype before any subtype, then a matching area
-    kind before any. ``after_clock`` makes the clock start when another is met
-    (power back within 3 hours *of the crew's arrival*); otherwise it starts at
-    intake. Calendar time counts ``minutes``; working time counts
-    ``working_days`` in the utility's holiday calendar (the due time is the end
-    of the last working day).
+    general, then a matching subtype, then a matching area kind, then a matching
+    customer kind or voltage level, each before "any". ``after_clock`` makes
+    the clock start when another is met (power back within 3 hours *of the
+    crew's arrival*); otherwise it starts at intake. Calendar time counts
+    ``minutes``; working time counts ``working_days`` in the utility's holiday
+    calendar (the due time is the end of the last working day).
     """
 
     name = models.CharField(_("name"), max_length=160)
     order_type = models.CharField(_("type"), max_length=12, choices=OrderType.choices)
     subtype = models.CharField(_("subtype"), max_length=40, blank=True)
     area_kind = models.CharField(_("area kind"), max_length=8, choices=AreaKind.choices, blank=True)
+    customer_kind = models.CharField(
+        _("customer kind"), max_length=12, choices=CustomerKind.choices, blank=True
+    )
+    voltage_level = models.CharField(
+        _("voltage level"), max_length=8, choices=VoltageLevel.choices, blank=True
+    )
     members_only = models.BooleanField(_("club members only"), default=False)
     clock = models.CharField(_("commitment"), max_length=8, choices=Clock.choices)
     after_clock = models.CharField(
