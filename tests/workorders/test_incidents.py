@@ -1,4 +1,4 @@
-"""Outage incidents: reports close in time on one feeder are one outage; power back tells everyone."""
+"""Outage incidents: close reports on one feeder are one outage; power back tells everyone."""
 
 from datetime import timedelta
 
