@@ -105,6 +105,43 @@ def test_a_members_number_goes_to_the_vip_queue_with_its_manager(post, world, me
     }
 
 
+def test_the_answer_lists_open_work_orders_and_the_outage_at_the_customers_sites(
+    post, world, member
+):
+    from voltdesk.core.models import Area, Feeder, Region
+    from voltdesk.customers.models import Site
+    from voltdesk.workorders.services import open_work_order, transition
+
+    area = Area.objects.create(region=Region.objects.create(name="Centre"), name="TA", kind="urban")
+    feeder = Feeder.objects.create(area=area, name="TA-7")
+    Site.objects.filter(pk=world.site_a.pk).update(feeder=feeder, area=area)
+    world.site_a.refresh_from_db()
+    fault = open_work_order(channel="hotline", order_type="fault", site=world.site_a).order
+    done = open_work_order(channel="web", order_type="consultation", customer=world.a).order
+    for action in ["accept", "start", "resolve", "close"]:
+        done = transition(done, action)
+
+    body = ok(post("agent", {"caller": TLV}))
+
+    assert body["open_work_orders"] == [
+        {
+            "number": fault.number,
+            "type": "fault",
+            "status": "new",
+            "created_at": fault.created_at.isoformat(),
+        }
+    ]
+    assert body["current_events"] == [
+        {
+            "kind": "outage",
+            "id": fault.incident_id,
+            "feeder": "TA-7",
+            "area": "TA",
+            "since": fault.incident.opened_at.isoformat(),
+        }
+    ]
+
+
 def test_a_non_members_number_goes_to_the_general_queue(post, world):
     world.b.phone = HAIFA
     world.b.save()
@@ -359,15 +396,18 @@ def test_routing_stays_within_its_query_budget(post, world, member, django_asser
     post("agent", {"caller": TLV})
 
     # Authentication and permission (key, customer link, user and group permissions),
-    # then the utility, customer phone, contact phone, manager and sites.
-    with django_assert_max_num_queries(10):
+    # then the utility, customer phone, contact phone, manager, sites, open work orders
+    # and current outages.
+    with django_assert_max_num_queries(12):
         ok(post("agent", {"caller": MOBILE}))
 
 
-def test_the_service_alone_costs_at_most_five_queries(world, member, django_assert_max_num_queries):
+def test_the_service_alone_costs_at_most_seven_queries(
+    world, member, django_assert_max_num_queries
+):
     Contact.objects.create(customer=world.a, name="Night guard", phone=MOBILE)
 
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(7):
         decision = route_call(caller=MOBILE)
 
     assert decision.queue == "vip"
@@ -412,10 +452,10 @@ def test_cn_numbers_as_dialled_match_the_stored_e164(client, cn_agent_key, diall
 # Documentation ---------------------------------------------------------------------------
 
 
-def test_the_schema_says_work_orders_and_events_are_not_built_yet():
+def test_the_schema_describes_open_orders_and_says_demand_events_are_still_to_come():
     operation = api.get_openapi_schema()["paths"][URL]["post"]
     text = json.dumps(operation) + json.dumps(api.get_openapi_schema()["components"])
 
-    assert "work-order desk" in text
-    assert "excess-demand events" in text
+    assert "open work orders" in text
+    assert "Excess-demand events join when they exist" in text
     assert operation["requestBody"]["required"] is True

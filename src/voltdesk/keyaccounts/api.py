@@ -94,11 +94,17 @@ class RouteOut(Schema):
     critical_sites: list[str] = Field(..., description="Those of them with a critical load.")
     open_work_orders: list = Field(
         ...,
-        description="Not built yet: always empty until the work-order desk exists.",
+        description=(
+            "The customer's open work orders (up to 10, newest first): number, type, "
+            "status, created_at."
+        ),
     )
     current_events: list = Field(
         ...,
-        description=("Not built yet: always empty until outages and excess-demand events exist."),
+        description=(
+            "Open outage incidents on the feeders or areas of the customer's sites (kind "
+            "`outage`, id, feeder, area, since). Excess-demand events join when they exist."
+        ),
     )
 
 
@@ -120,9 +126,8 @@ def require_routing(request):
         "the agent's screen shows. The number is read in the utility's country and matched "
         "against customers' numbers, then their contacts'; a customer_ref or site_ref wins. "
         "When several customers share a number, a club member comes first, then the most "
-        "recent customer. An unknown caller is not an error. `open_work_orders` and "
-        "`current_events` are always empty for now: the work-order desk and the "
-        "outage/excess-demand events are not built yet. Staff API keys with "
+        "recent customer. An unknown caller is not an error. The answer lists the "
+        "customer's open work orders and current outages at its sites. Staff API keys with "
         "customers.view_customer and customers.view_site only; customer users get 403."
     ),
 )

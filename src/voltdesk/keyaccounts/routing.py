@@ -86,7 +86,6 @@ class RouteDecision:
     account_manager: ManagerCard | None = None
     sites: list[str] = field(default_factory=list)
     critical_sites: list[str] = field(default_factory=list)
-    # Filled once the work-order desk and the demand module exist.
     open_work_orders: list = field(default_factory=list)
     current_events: list = field(default_factory=list)
 
@@ -222,4 +221,45 @@ def route_call(*, caller: str, customer_ref: str | None = None, site_ref: str | 
         account_manager=_manager_of(customer) if member else None,
         sites=[ref for ref, _critical in held],
         critical_sites=critical_sites,
+        open_work_orders=_open_work_orders(customer),
+        current_events=_current_outages(customer),
     )
+
+
+def _open_work_orders(customer) -> list[dict]:
+    """The customer's orders still being worked: what the agent asks about first."""
+    from voltdesk.workorders.services import open_orders_of
+
+    return [
+        {
+            "number": o.number,
+            "type": o.order_type,
+            "status": o.status,
+            "created_at": o.created_at.isoformat(),
+        }
+        for o in open_orders_of(customer)[:10]
+    ]
+
+
+def _current_outages(customer) -> list[dict]:
+    """Open outage incidents on the feeders (else areas) of the customer's sites."""
+    from django.db.models import Q
+
+    from voltdesk.workorders.choices import IncidentStatus
+    from voltdesk.workorders.models import Incident
+
+    sites = Site.objects.filter(customer=customer)
+    incidents = Incident.objects.filter(
+        Q(feeder_id__in=sites.values("feeder_id")) | Q(area_id__in=sites.values("area_id")),
+        status=IncidentStatus.OPEN,
+    ).order_by("opened_at")[:10]
+    return [
+        {
+            "kind": "outage",
+            "id": i.pk,
+            "feeder": i.feeder.name if i.feeder_id else "",
+            "area": i.area.name,
+            "since": i.opened_at.isoformat(),
+        }
+        for i in incidents.select_related("feeder", "area")
+    ]
