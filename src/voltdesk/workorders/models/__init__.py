@@ -1,6 +1,6 @@
 """Work orders and what times, routes and groups them."""
 
-from .order import Attachment, Comment, Deadline, Transition, WorkOrder
+from .order import Attachment, Comment, Deadline, HistoryImport, Transition, WorkOrder
 from .organisation import Crew, DeskAgent, Queue
 from .outage import Incident
 from .policy import SlaPolicy
@@ -10,6 +10,7 @@ __all__ = [
     "Comment",
     "Crew",
     "Deadline",
+    "HistoryImport",
     "DeskAgent",
     "Incident",
     "Queue",

@@ -16,7 +16,8 @@ class WorkOrder(models.Model):
     service commitments and must not change when the customer later leaves.
     """
 
-    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    # Empty only for imported history whose channel the source did not record.
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, blank=True)
     order_type = models.CharField(_("type"), max_length=12, choices=OrderType.choices)
     # Known codes are in choices.Subtype; imported history may carry its own.
     subtype = models.CharField(_("subtype"), max_length=40, blank=True)
@@ -276,4 +277,20 @@ class Attachment(models.Model):
         return self.name
 
 
-__all__ = ["Attachment", "Comment", "Deadline", "Transition", "WorkOrder"]
+class HistoryImport(models.Model):
+    """One imported file of past work orders; the same file is never imported twice."""
+
+    file_name = models.CharField(_("file name"), max_length=300)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    orders = models.PositiveIntegerField(_("work orders"), default=0)
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("work-order history import")
+        verbose_name_plural = _("work-order history imports")
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+__all__ = ["HistoryImport", "Attachment", "Comment", "Deadline", "Transition", "WorkOrder"]
