@@ -33,10 +33,13 @@ class World:
     site_x: Site
     keys: dict[str, str] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
+    orders: dict[str, object] = field(default_factory=dict)  # a work order of A and of B
 
     def ref(self, owner: str, kind: str) -> str:
         if kind == "customer":
             return (self.a if owner == "A" else self.b).ref
+        if kind == "workorder":
+            return self.orders[owner].number
         return (self.site_a if owner == "A" else self.site_b).ref
 
 
@@ -81,6 +84,12 @@ def world(make_customer, make_user):
     for site in (site_a, site_b, site_x):
         add_march(site)
     w = World(a=a, b=b, site_a=site_a, site_b=site_b, site_x=site_x)
+    from voltdesk.workorders.services import add_comment, open_work_order
+
+    for owner, customer in (("A", a), ("B", b)):
+        order = open_work_order(channel="web", order_type="consultation", customer=customer).order
+        add_comment(order, body=f"Question of {customer.name}")
+        w.orders[owner] = order
     w.users = {
         "customer_a": make_user(roles.CUSTOMER, customer=a),
         "customer_b": make_user(roles.CUSTOMER, customer=b),

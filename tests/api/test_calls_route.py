@@ -100,7 +100,14 @@ def test_a_members_number_goes_to_the_vip_queue_with_its_manager(post, world, me
         },
         "sites": [world.site_a.ref],
         "critical_sites": [],
-        "open_work_orders": [],
+        "open_work_orders": [
+            {
+                "number": world.orders["A"].number,  # the world's open question
+                "type": "consultation",
+                "status": "new",
+                "created_at": world.orders["A"].created_at.isoformat(),
+            }
+        ],
         "current_events": [],
     }
 
@@ -129,7 +136,13 @@ def test_the_answer_lists_open_work_orders_and_the_outage_at_the_customers_sites
             "type": "fault",
             "status": "new",
             "created_at": fault.created_at.isoformat(),
-        }
+        },
+        {
+            "number": world.orders["A"].number,
+            "type": "consultation",
+            "status": "new",
+            "created_at": world.orders["A"].created_at.isoformat(),
+        },
     ]
     assert body["current_events"] == [
         {

@@ -58,6 +58,9 @@ def _pydantic_message(error: dict) -> str:
 def _field_name(loc) -> str:
     # loc starts with where the value came from ("query", "path", "body"); the rest names it.
     parts = [str(p) for p in loc[1:]] if len(loc) > 1 else [str(p) for p in loc]
+    # A JSON body is one schema parameter named "payload": its fields are what the client sent.
+    if len(parts) > 1 and parts[0] == "payload":
+        parts = parts[1:]
     return ".".join(parts)
 
 

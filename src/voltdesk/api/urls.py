@@ -14,6 +14,7 @@ from ninja.openapi.docs import Swagger
 from voltdesk.customers.api import router as customers_router
 from voltdesk.keyaccounts.api import router as keyaccounts_router
 from voltdesk.metering.api import router as metering_router
+from voltdesk.workorders.api import router as workorders_router
 
 from .auth import api_auth
 from .errors import install_error_handlers
@@ -53,3 +54,4 @@ install_error_handlers(api)
 api.add_router("/", customers_router)
 api.add_router("/", metering_router)
 api.add_router("/", keyaccounts_router)
+api.add_router("/", workorders_router)

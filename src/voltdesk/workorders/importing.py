@@ -113,9 +113,7 @@ def import_workorders(path: str | Path, *, actor=None) -> HistoryResult:
             raise ImportProblem(path, _("created_at is empty"), line=line)
         closed = _time(path, line, "closed_at", row["closed_at"]) if row["closed_at"] else None
         if closed is not None and closed < created:
-            raise ImportProblem(
-                path, _("closed_at is before created_at"), line=line
-            )
+            raise ImportProblem(path, _("closed_at is before created_at"), line=line)
         if not row["type"]:
             raise ImportProblem(path, _("type is empty"), line=line)
         if row["type"] not in OrderType.values:
