@@ -75,6 +75,20 @@ def _page(args, defaults, overrides) -> Page:
     return Page(args=args, expect={**defaults, **overrides}, **options)
 
 
+def _order_of(customer):
+    from voltdesk.workorders.services import open_work_order
+
+    return open_work_order(channel="web", order_type="consultation", customer=customer).order
+
+
+def _outage(w):
+    from voltdesk.core.models import Area, Region
+    from voltdesk.workorders.models import Incident
+
+    area = Area.objects.create(region=Region.objects.create(name="Outage land"), name="OL")
+    return Incident.objects.create(area=area)
+
+
 _CLUB_STAFF_ONLY = {"agent": 403, "manager": 403, "other_manager": 403}
 _CLUB_TEAM = {"agent": 403}
 
@@ -98,7 +112,22 @@ PAGES = {
     "desk:club:meeting_ics": desk(
         lambda w: {"pk": w.club.meeting.pk}, club=True, html=False, **_CLUB_TEAM
     ),
+    "desk:orders:queue": desk(),
+    "desk:orders:new": desk(),
+    "desk:orders:dispatch": desk(),
+    "desk:orders:detail": desk(lambda w: {"pk": _order_of(w.a).pk}),
+    # Only dispatchers and supervisors declare power back.
+    "desk:orders:power_back": desk(
+        lambda w: {"pk": _outage(w).pk},
+        method="post",
+        agent=403,
+        manager=403,
+        other_manager=403,
+        supervisor=302,
+    ),
     "portal:home": portal(),
+    "portal:orders": portal(),
+    "portal:order": portal(lambda w: {"pk": _order_of(w.a).pk}, other_customer=404),
     "portal:sites": portal(),
     "portal:site": portal(lambda w: {"ref": w.a_site.ref}, other_customer=404),
     "portal:consumption": portal(),

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("customers/<str:ref>/", views.customer, name="customer"),
     path("club/", include("voltdesk.keyaccounts.urls")),
+    path("orders/", include("voltdesk.workorders.urls")),
 ]
