@@ -127,3 +127,29 @@ def test_the_demo_month_has_one_planted_joiner_and_one_planted_leaver(db, profil
     planted = names.PLANTED_NAMES[profile]
     assert (planted["newcomer"], "joined") in this_month
     assert (planted["leaver"], "left") in this_month
+
+
+def test_the_demo_has_a_year_of_work_orders_with_the_summer_peak(demo):
+    from collections import Counter
+
+    from voltdesk.workorders.models import Crew, Incident, WorkOrder
+
+    history = WorkOrder.objects.filter(external_ref="demo")
+    assert history.count() >= 1500
+    by_month = Counter(o.created_at.month for o in history.only("created_at"))
+    summer = sum(by_month[m] for m in (6, 7, 8, 9)) / 4
+    rest = sum(by_month[m] for m in (1, 2, 3, 4, 5, 10, 11, 12)) / 8
+    assert summer > 1.3 * rest
+    assert set(history.values_list("order_type", flat=True)) == {
+        "fault",
+        "consultation",
+        "business",
+        "complaint",
+        "suggestion",
+    }
+    assert history.values("channel").distinct().count() >= 5
+    # Today's desk: open orders routed and timed, an outage with its reports, crews.
+    open_orders = WorkOrder.objects.exclude(external_ref="demo")
+    assert open_orders.filter(queue__isnull=False).count() == open_orders.count() >= 8
+    assert Incident.objects.filter(status="open", work_orders__isnull=False).exists()
+    assert Crew.objects.exists()

@@ -486,7 +486,24 @@ def seed_demo(
         result_users.append((username, roles.CUSTOMER, planted[key].ref))
 
     _seed_club(profile, b, as_of_month=b.as_of_month)
+    _seed_work_orders(profile, seed, utility, as_of_month=b.as_of_month, customers=len(plan))
     return SeedResult(customers=len(plan), sites=len(sites), readings=count, users=result_users)
+
+
+def _seed_work_orders(profile, seed, utility, *, as_of_month: date, customers: int) -> None:
+    """A year of closed work orders, a desk ready to work, and today's open orders."""
+    from voltdesk.workorders import demo as workorders_demo
+
+    workorders_demo.prepare_desk(profile)
+    workorders_demo.seed_work_order_history(
+        profile,
+        seed,
+        as_of_month=as_of_month,
+        zone=ZoneInfo(utility.time_zone),
+        country=utility.holiday_country,
+        customers=customers,
+    )
+    workorders_demo.seed_open_orders(profile, seed)
 
 
 def _seed_club(profile: str, b: "_Builder", *, as_of_month: date) -> None:
