@@ -24,7 +24,13 @@ def main(argv=None) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from . import club, machine, scenarios  # noqa: F401 - importing registers the scenarios
+    from . import (  # noqa: F401 - importing registers the scenarios
+        club,
+        machine,
+        scenarios,
+        workorders_import,
+        workorders_intake,
+    )
     from .registry import SCALES, SCENARIOS
 
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
