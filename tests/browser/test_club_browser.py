@@ -4,6 +4,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+from django.utils import translation
 from icalendar import Calendar
 
 from tests.pages.test_pages_club import seed_club
@@ -61,7 +62,9 @@ def test_a_manager_schedules_the_annual_meeting_in_chinese(club, world, live_ser
 
     meeting.refresh_from_db()
     assert meeting.status == MeetingStatus.SCHEDULED
-    assert page.locator("#meeting-status").inner_text() == meeting.get_status_display()
+    with translation.override("zh-hans"):
+        assert page.locator("#meeting-status").inner_text() == meeting.get_status_display()
+    assert page.locator("#meeting-status").inner_text() == "已安排"
     ics = page.request.get(live_server.url + page.locator("#ics-link").get_attribute("href"))
     assert ics.ok
     event = Calendar.from_ical(ics.body()).walk("VEVENT")[0]
