@@ -257,6 +257,20 @@ def test_my_members_shows_only_my_portfolio(world, club, client_for):
     assert reverse("desk:club:meeting", args=[club.meeting.pk]) in html
 
 
+def test_my_members_counts_each_members_open_work_orders(world, club, client_for):
+    from voltdesk.workorders.services import open_work_order, transition
+
+    open_work_order(channel="hotline", order_type="fault", customer=world.a)
+    open_work_order(channel="web", order_type="complaint", customer=world.a)
+    done = open_work_order(channel="web", order_type="consultation", customer=world.a).order
+    for action in ["accept", "start", "resolve", "close"]:
+        done = transition(done, action)
+
+    html = client_for(club.manager).get(reverse("desk:club:my_members")).content.decode()
+
+    assert 'data-open-orders="2"' in html
+
+
 def test_the_other_manager_sees_the_other_portfolio(world, club, client_for):
     html = client_for(club.other_manager).get(reverse("desk:club:my_members")).content.decode()
 

@@ -35,11 +35,13 @@ from voltdesk.core.access import (
     visible_memberships,
     visible_rollups,
     visible_tasks,
+    visible_work_orders,
 )
 from voltdesk.core.services import utility_zone
 from voltdesk.desk.views import staff_required
 from voltdesk.metering.models import MonthlyRollup
 from voltdesk.portal.consumption import month_starts
+from voltdesk.workorders.choices import OPEN_STATUSES
 
 from .choices import DecisionKind, MeetingStatus
 from .eligibility import months_before
@@ -311,6 +313,13 @@ def my_members(request):
     )
     for meeting in open_meetings:
         next_meetings.setdefault(meeting.customer_id, meeting)
+    open_orders = dict(
+        visible_work_orders(user)
+        .filter(customer_id__in=ids, status__in=OPEN_STATUSES)
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .values_list("customer_id", "n")
+    )
     rows = []
     for membership in memberships:
         bar = _bar(membership)
@@ -324,6 +333,7 @@ def my_members(request):
                 "share_width": min(share, Decimal(100)) if share is not None else 0,
                 "trend": trends.get(membership.customer_id),
                 "meeting": next_meetings.get(membership.customer_id),
+                "open_orders": open_orders.get(membership.customer_id, 0),
             }
         )
     due = meetings_due(manager=manager, today=today)
