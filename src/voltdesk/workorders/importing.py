@@ -15,14 +15,16 @@ recorded by the source, stored empty); times ISO 8601 with an offset.
 * History is not re-timed: no service-commitment clocks, no routing, no
   messages; club status at intake is not reconstructed (is_member false).
 * A bad file is refused whole with its line, column and reason; the same file
-  (same SHA-256) imported again changes nothing. Rows go in with bulk inserts.
+  (same SHA-256) imported again changes nothing. Rows go in with COPY on
+  PostgreSQL (batched INSERTs elsewhere).
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voltdesk.core.importing import ImportProblem, csv_rows, file_sha256, progress
@@ -30,8 +32,8 @@ from voltdesk.core.models import Area
 from voltdesk.core.services import get_utility, log_action
 from voltdesk.customers.models import Contract, Customer, Site
 
-from .choices import Action, Channel, OrderType, Status
-from .models import HistoryImport, Transition, WorkOrder
+from .choices import Action, Channel, OrderType, Priority, Status
+from .models import HistoryImport
 
 COLUMNS = [
     "created_at",
@@ -89,6 +91,65 @@ def _holder_at(contracts, current, at) -> int | None:
         if (start is None or start <= at) and (end is None or at < end):
             return customer_id
     return current
+
+
+ORDER_COLUMNS = [
+    "channel",
+    "order_type",
+    "subtype",
+    "status",
+    "priority",
+    "customer_id",
+    "site_id",
+    "description",
+    "area_id",
+    "feeder_id",
+    "created_at",
+    "resolved_at",
+    "closed_at",
+    "external_ref",
+]
+
+
+def _insert_orders(rows: list[tuple]) -> None:
+    """The orders in bulk: COPY on PostgreSQL, batched INSERTs elsewhere.
+
+    The ORM's bulk_create spent most of an import building objects and SQL; the
+    rows are already checked, so they go in as plain tuples.
+    """
+    now = timezone.now()
+    constant = {
+        "caller_name": "",
+        "caller_phone": "",
+        "caller_email": "",
+        "is_member": False,
+        "escalation_level": 0,
+        "updated_at": now,
+    }
+    columns = ORDER_COLUMNS + list(constant)
+    tail = tuple(constant.values())
+    names = ", ".join(f'"{c}"' for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY workorders_workorder ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row + tail)
+            return
+        marks = ", ".join(["%s"] * len(columns))
+        # Times as the backend stores them (SQLite keeps naive UTC text).
+        adapt = connection.ops.adapt_datetimefield_value
+        times = [i for i, c in enumerate(columns) if c.endswith("_at")]
+
+        def stored(row):
+            row = list(row + tail)
+            for i in times:
+                row[i] = adapt(row[i])
+            return row
+
+        # Our own column names, no input: not an injection vector.
+        sql = f"INSERT INTO workorders_workorder ({names}) VALUES ({marks})"  # noqa: S608
+        for start in range(0, len(rows), BATCH):
+            cursor.executemany(sql, [stored(row) for row in rows[start : start + BATCH]])
 
 
 def import_workorders(path: str | Path, *, actor=None) -> HistoryResult:
@@ -191,39 +252,36 @@ def import_workorders(path: str | Path, *, actor=None) -> HistoryResult:
             elif area_id != site_area:
                 feeder_id = None  # the file's area wins; the site's feeder is elsewhere
         orders.append(
-            WorkOrder(
-                channel=row["channel"],
-                order_type=row["type"],
-                subtype=row["subtype"],
-                description=row["description"],
-                customer_id=customer_id,
-                site_id=site_id,
-                area_id=area_id,
-                feeder_id=feeder_id,
-                status=Status.CLOSED if closed else Status.NEW,
-                created_at=created,
-                resolved_at=closed,
-                closed_at=closed,
-                external_ref=f"{sha[:12]}:{line}",
+            (
+                row["channel"],
+                row["type"],
+                row["subtype"],
+                (Status.CLOSED if closed else Status.NEW).value,
+                int(Priority.NORMAL),
+                customer_id,
+                site_id,
+                row["description"],
+                area_id,
+                feeder_id,
+                created,
+                closed,
+                closed,
+                f"{sha[:12]}:{line}",
             )
         )
 
+    file_name = Path(path).name[-300:]
     with transaction.atomic():
-        batch = HistoryImport.objects.create(
-            file_name=Path(path).name[-300:], sha256=sha, orders=len(orders)
-        )
-        for start in range(0, len(orders), BATCH):
-            chunk = WorkOrder.objects.bulk_create(orders[start : start + BATCH])
-            Transition.objects.bulk_create(
-                Transition(
-                    work_order_id=o.pk,
-                    action=Action.IMPORT,
-                    from_status="",
-                    to_status=o.status,
-                    note=batch.file_name,
-                    at=o.created_at,
-                )
-                for o in chunk
+        HistoryImport.objects.create(file_name=file_name, sha256=sha, orders=len(orders))
+        _insert_orders(orders)
+        # One statement for every order's "imported" transition, whatever their number.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO workorders_transition "
+                "(work_order_id, action, from_status, to_status, note, at) "
+                "SELECT id, %s, '', status, %s, created_at FROM workorders_workorder "
+                "WHERE external_ref LIKE %s",
+                [Action.IMPORT.value, file_name, f"{sha[:12]}:%"],
             )
-        log_action(actor, "workorders.history_imported", utility, {"file": batch.file_name})
+        log_action(actor, "workorders.history_imported", utility, {"file": file_name})
     return HistoryResult(created=len(orders))
