@@ -151,3 +151,19 @@ def test_a_customer_never_sees_another_customers_order(world, grid, client_for):
     client = client_for(world.a_user)
     assert client.get(reverse("portal:order", args=[theirs.pk])).status_code == 404
     assert theirs.number not in client.get(reverse("portal:orders")).content.decode()
+
+
+def test_the_customer_360_lists_open_orders_first(world, grid, client_for):
+    from voltdesk.workorders.services import transition
+
+    old = open_work_order(channel="web", order_type="consultation", customer=world.a).order
+    for action in ["accept", "start", "resolve", "close"]:
+        old = transition(old, action)
+    fresh = open_work_order(channel="hotline", order_type="fault", site=world.a_site).order
+    open_work_order(channel="hotline", order_type="fault", site=world.b_site)  # B's: not here
+
+    html = client_for(world.agent).get(reverse("desk:customer", args=[world.a.ref])).content
+    block = html.decode().split('id="customer-orders"')[1]
+    assert block.index(fresh.number) < block.index(old.number)
+    assert WorkOrder.objects.filter(customer=world.b).get().number not in block
+    assert f"?find={world.a.ref}" in block

@@ -4,10 +4,15 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, render
 
-from voltdesk.core.access import visible_contracts, visible_customers, visible_sites
+from voltdesk.core.access import (
+    visible_contracts,
+    visible_customers,
+    visible_sites,
+    visible_work_orders,
+)
 from voltdesk.core.models import Utility
 from voltdesk.core.roles import is_staff_user
 from voltdesk.portal import consumption
@@ -16,6 +21,7 @@ from .forms import CustomerSearchForm
 
 SEARCH_LIMIT = 50
 CHART_MONTHS = 24
+RECENT_ORDERS = 10
 
 
 def staff_required(view):
@@ -91,5 +97,14 @@ def customer(request, ref):
             "points": points,
             "total": consumption.total(points),
             "chart": consumption.chart_payload(points, "YEAR_MONTH_FORMAT"),
+            # Open orders first, then the latest closed ones: what the caller asks about.
+            "work_orders": list(
+                visible_work_orders(user)
+                .filter(customer=customer)
+                .select_related("site")
+                .order_by(F("closed_at").asc(nulls_first=True), "-created_at")[:RECENT_ORDERS]
+            )
+            if user.has_perm("workorders.view_workorder")
+            else None,
         },
     )
