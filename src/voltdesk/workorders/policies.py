@@ -193,13 +193,30 @@ POLICIES: dict[str, list[dict]] = {
 }
 
 QUEUES = [
-    # code, name, club desk, types, rank
-    ("club", "Business club desk", True, [], 100),
-    ("faults", "Fault line", False, [OrderType.FAULT], 50),
-    ("complaints", "Complaints", False, [OrderType.COMPLAINT], 40),
-    ("business", "Business handling", False, [OrderType.BUSINESS], 30),
-    ("general", "General enquiries", False, [], 0),
+    # code, club desk, types, rank
+    ("club", True, [], 100),
+    ("faults", False, [OrderType.FAULT], 50),
+    ("complaints", False, [OrderType.COMPLAINT], 40),
+    ("business", False, [OrderType.BUSINESS], 30),
+    ("general", False, [], 0),
 ]
+# Queue names are data the administrator may rename; they start in the profile's language.
+QUEUE_NAMES = {
+    "il": {
+        "club": "דסק מועדון העסקים",
+        "faults": "מוקד תקלות",
+        "complaints": "תלונות",
+        "business": "טיפול בבקשות",
+        "general": "בירורים כלליים",
+    },
+    "cn": {
+        "club": "大客户专席",
+        "faults": "故障报修",
+        "complaints": "投诉举报",
+        "business": "业务办理",
+        "general": "咨询查询",
+    },
+}
 
 
 @transaction.atomic
@@ -214,8 +231,11 @@ def ensure_default_policies(utility) -> int:
         SlaPolicy.objects.bulk_create(rows)
         created = len(rows)
     if not Queue.objects.exists():
+        names = QUEUE_NAMES[utility.profile]
         Queue.objects.bulk_create(
-            Queue(code=code, name=name, is_club_desk=club, order_types=list(types), rank=rank)
-            for code, name, club, types, rank in QUEUES
+            Queue(
+                code=code, name=names[code], is_club_desk=club, order_types=list(types), rank=rank
+            )
+            for code, club, types, rank in QUEUES
         )
     return created
