@@ -138,13 +138,21 @@ class AttachmentOut(Schema):
     at: dt.datetime
 
 
-def _out(order: WorkOrder, user, *, detail: bool, now=None) -> dict:
+def _out(order: WorkOrder, user, *, detail: bool, now=None, deadlines=None) -> dict:
+    """The answer for an order; ``deadlines`` when the caller already holds them (intake)."""
     now = now or timezone.now()
     staff = customer_of(user) is None
+    if detail and deadlines is None:
+        deadlines = list(order.deadlines.order_by("pk"))
     if hasattr(order, "next_due"):
         state = sla.state_of(order.next_due, order.next_warn, now)
     else:
-        state = sla.sla_state(order, now)
+        pending = [d for d in deadlines or [] if d.met_at is None and d.due_at is not None]
+        state = sla.state_of(
+            min((d.due_at for d in pending), default=None),
+            min((d.warn_at for d in pending), default=None),
+            now,
+        )
     data = {
         "number": order.number,
         "type": order.order_type,
@@ -183,7 +191,7 @@ def _out(order: WorkOrder, user, *, detail: bool, now=None) -> dict:
                 if d.due_at
                 else "waiting",
             }
-            for d in order.deadlines.order_by("pk")
+            for d in deadlines
         ]
         data["allowed_actions"] = services.allowed_actions(order) if staff else []
     return data
@@ -293,8 +301,8 @@ def create_work_order(request, payload: WorkOrderIn):
         )
     except services.WorkOrderError as exc:
         raise _refused(exc) from None
-    order = _order(user, str(result.order.pk))
-    data = _out(order, user, detail=True)
+    # The order as intake left it: its relations and deadlines are in hand, no re-reading.
+    data = _out(result.order, user, detail=True, deadlines=result.deadlines)
     known = result.known_incident
     data["known_outage"] = (
         {"incident": known.pk, "since": known.opened_at.isoformat()} if known else None

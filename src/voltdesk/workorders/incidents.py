@@ -45,8 +45,11 @@ def known_incident_for(*, site=None, area=None, feeder=None) -> Incident | None:
     )
 
 
-def link_fault(order: WorkOrder) -> tuple[Incident | None, bool]:
-    """Link a fault order to its incident; returns (incident, whether it already existed)."""
+def link_fault(order: WorkOrder, *, save: bool = True) -> tuple[Incident | None, bool]:
+    """Link a fault order to its incident; returns (incident, whether it already existed).
+
+    With ``save=False`` the order is only given its incident (intake saves it once).
+    """
     if order.order_type != OrderType.FAULT or (order.feeder_id is None and order.area_id is None):
         return None, False
     at = order.created_at
@@ -66,7 +69,8 @@ def link_fault(order: WorkOrder) -> tuple[Incident | None, bool]:
         incident.last_report_at = at
         incident.save(update_fields=["last_report_at"])
     order.incident = incident
-    order.save(update_fields=["incident", "updated_at"])
+    if save:
+        order.save(update_fields=["incident", "updated_at"])
     return incident, existed
 
 

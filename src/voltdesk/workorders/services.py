@@ -5,7 +5,7 @@ Pages, the API, commands and tasks call these; the rules live in
 (queues, assignment, the claim) and ``incidents`` (outages).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -64,6 +64,7 @@ class IntakeResult:
     queue: Queue | None
     incident: Incident | None  # the outage this fault report joined or opened
     known_incident: Incident | None  # an outage the caller should be told about
+    deadlines: list = field(default_factory=list)  # the commitments just started
 
 
 def _priority(order: WorkOrder, priority) -> int:
@@ -141,9 +142,8 @@ def open_work_order(
             % {"limit": MAX_DESCRIPTION},
             "description",
         )
-    utility = get_utility()
     try:
-        phone = normalise_phone(caller_phone, utility.country) if caller_phone else ""
+        phone = normalise_phone(caller_phone, get_utility().country) if caller_phone else ""
     except InvalidValue as exc:
         raise WorkOrderError(str(exc), "caller_phone") from exc
     try:
@@ -182,19 +182,24 @@ def open_work_order(
         order.created_at = created_at
     order.priority = _priority(order, priority)
     with transaction.atomic():
-        known = known_incident_for(site=site, area=area, feeder=feeder)
+        # A fault joins (or opens) its outage before the order is written, so the
+        # order is saved once; other contacts only learn of an outage nearby.
+        incident, existed = incidents.link_fault(order, save=False)
+        known = incident if existed else None
+        if order.order_type != OrderType.FAULT:
+            known = known_incident_for(site=site, area=area, feeder=feeder)
         order.queue = routing.choose_queue(order)
         order.save()
         record(order, Action.CREATE, "", order.status, actor=actor, at=order.created_at)
-        sla.start_deadlines(order)
-        incident, existed = incidents.link_fault(order)
+        deadlines = sla.start_deadlines(order)
         routing.assign_least_loaded(order)
         log_action(actor, "workorders.opened", order, {"type": order_type, "channel": channel})
     return IntakeResult(
         order=order,
         queue=order.queue,
         incident=incident,
-        known_incident=incident if existed else known,
+        known_incident=known,
+        deadlines=deadlines,
     )
 
 
