@@ -11,6 +11,7 @@ visitor gets:
 * ``other_customer``: Blue Bakery's user, on the same address;
 * ``agent``: desk staff without the club's permissions;
 * ``manager``: Acme's account manager; ``other_manager``: Blue Bakery's;
+* ``dispatcher``: sends crews and declares power back, outside the club;
 * ``supervisor``.
 
 ``LOGIN`` is a redirect to log in, ``DESK`` a redirect from the portal to the
@@ -42,9 +43,10 @@ WHO = (
     "agent",
     "manager",
     "other_manager",
+    "dispatcher",
     "supervisor",
 )
-_STAFF = ("agent", "manager", "other_manager", "supervisor")
+_STAFF = ("agent", "manager", "other_manager", "dispatcher", "supervisor")
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,15 @@ def _order_of(customer):
     return open_work_order(channel="web", order_type="consultation", customer=customer).order
 
 
+def _attachment_of(customer):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from voltdesk.workorders.services import add_attachment
+
+    photo = SimpleUploadedFile("meter.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, "image/png")
+    return add_attachment(_order_of(customer), uploaded_file=photo)
+
+
 def _outage(w):
     from voltdesk.core.models import Area, Region
     from voltdesk.workorders.models import Incident
@@ -89,8 +100,10 @@ def _outage(w):
     return Incident.objects.create(area=area)
 
 
-_CLUB_STAFF_ONLY = {"agent": 403, "manager": 403, "other_manager": 403}
-_CLUB_TEAM = {"agent": 403}
+_CLUB_STAFF_ONLY = {"agent": 403, "manager": 403, "other_manager": 403, "dispatcher": 403}
+_CLUB_TEAM = {"agent": 403, "dispatcher": 403}
+# The dispatch board and power back: dispatchers and supervisors.
+_DISPATCH_ONLY = {"agent": 403, "manager": 403, "other_manager": 403}
 
 PAGES = {
     "desk:home": desk(),
@@ -104,6 +117,7 @@ PAGES = {
         method="post",
         club=True,
         agent=403,
+        dispatcher=403,
         manager=302,
         other_manager=404,
         supervisor=404,  # a supervisor reads tasks; only their manager completes them
@@ -114,15 +128,17 @@ PAGES = {
     ),
     "desk:orders:queue": desk(),
     "desk:orders:new": desk(),
-    "desk:orders:dispatch": desk(),
+    "desk:orders:dispatch": desk(**_DISPATCH_ONLY),
     "desk:orders:detail": desk(lambda w: {"pk": _order_of(w.a).pk}),
+    "desk:orders:attachment": desk(
+        lambda w: {"pk": (a := _attachment_of(w.a)).work_order_id, "file_pk": a.pk}, html=False
+    ),
     # Only dispatchers and supervisors declare power back.
     "desk:orders:power_back": desk(
         lambda w: {"pk": _outage(w).pk},
         method="post",
-        agent=403,
-        manager=403,
-        other_manager=403,
+        **_DISPATCH_ONLY,
+        dispatcher=302,
         supervisor=302,
     ),
     "portal:home": portal(),
@@ -168,8 +184,9 @@ def test_every_row_says_what_everyone_gets():
 
 
 @pytest.fixture
-def visit(world, make_user, make_customer):
+def visit(world, make_user, make_customer, settings, tmp_path):
     """Build a page's world (seeding the club when it needs it) and its visitors."""
+    settings.MEDIA_ROOT = tmp_path / "media"  # attachments written by a row's world
 
     def prepare(name):
         page = PAGES[name]
@@ -193,6 +210,7 @@ def visit(world, make_user, make_customer):
             "customer": world.a_user,
             "other_customer": world.b_user,
             "agent": world.agent,
+            "dispatcher": make_user(roles.DISPATCHER),
             **staff,
         }
         w = SimpleNamespace(**vars(world), club=club)

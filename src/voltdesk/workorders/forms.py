@@ -1,21 +1,45 @@
 """Forms of the work-order pages: they parse input; the services decide."""
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Channel, OrderType, Priority, Subtype
+from .choices import SUBTYPES_OF, Channel, OrderType, Priority, Subtype
 
 _INPUT = {"class": "form-control form-control-sm"}
 _SELECT = {"class": "form-select form-select-sm"}
 
+# A service error names its input with the service's word; the form's field may differ.
+SERVICE_FIELDS = {"type": "order_type"}
+
+
+def subtype_choices():
+    """Known subtypes grouped under their type, so the select reads like the catalogue."""
+    labels = dict(Subtype.choices)
+    return [("", "–")] + [
+        (OrderType(order_type).label, [(code, labels[code]) for code in codes])
+        for order_type, codes in SUBTYPES_OF.items()
+    ]
+
+
+def error_to_form(form, exc) -> None:
+    """A service error shown next to its field (else above the form)."""
+    field = SERVICE_FIELDS.get(exc.field, exc.field)
+    form.add_error(field if field in form.fields else None, str(exc))
+
 
 class IntakeForm(forms.Form):
+    """A contact taken at the desk. Field order is the keyboard order of a call."""
+
     order_type = forms.ChoiceField(
-        label=_("Type"), choices=OrderType.choices, widget=forms.Select(attrs=_SELECT)
+        label=_("Type"),
+        choices=OrderType.choices,
+        initial=OrderType.FAULT,
+        widget=forms.Select(attrs=_SELECT),
     )
     subtype = forms.ChoiceField(
         label=_("Subtype"),
-        choices=[("", "–"), *Subtype.choices],
+        choices=subtype_choices,
         required=False,
         widget=forms.Select(attrs=_SELECT),
     )
@@ -25,23 +49,11 @@ class IntakeForm(forms.Form):
         initial=Channel.HOTLINE,
         widget=forms.Select(attrs=_SELECT),
     )
-    customer_ref = forms.CharField(
-        label=_("Customer number"), max_length=40, required=False, widget=forms.TextInput(_INPUT)
-    )
-    site_ref = forms.CharField(
-        label=_("Site number"), max_length=40, required=False, widget=forms.TextInput(_INPUT)
-    )
-    caller_name = forms.CharField(
-        label=_("Caller's name"), max_length=200, required=False, widget=forms.TextInput(_INPUT)
-    )
-    caller_phone = forms.CharField(
-        label=_("Caller's phone"), max_length=30, required=False, widget=forms.TextInput(_INPUT)
-    )
     description = forms.CharField(
         label=_("What the caller says"),
         max_length=4000,
         required=False,
-        widget=forms.Textarea(attrs={**_INPUT, "rows": 4, "autofocus": True}),
+        widget=forms.Textarea(attrs={**_INPUT, "rows": 4}),
     )
     priority = forms.TypedChoiceField(
         label=_("Priority"),
@@ -51,13 +63,41 @@ class IntakeForm(forms.Form):
         required=False,
         widget=forms.Select(attrs=_SELECT),
     )
+    customer_ref = forms.CharField(
+        label=_("Customer number"), max_length=40, required=False, widget=forms.TextInput(_INPUT)
+    )
+    site_ref = forms.CharField(
+        label=_("Site number"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput({**_INPUT, "list": "caller-sites", "autocomplete": "off"}),
+    )
+    caller_name = forms.CharField(
+        label=_("Caller's name"), max_length=200, required=False, widget=forms.TextInput(_INPUT)
+    )
+    caller_phone = forms.CharField(
+        label=_("Caller's phone"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput({**_INPUT, "type": "tel", "dir": "ltr"}),
+    )
+    caller_email = forms.CharField(
+        label=capfirst(_("caller's e-mail")),  # the model's words, already translated
+        max_length=254,
+        required=False,
+        widget=forms.TextInput({**_INPUT, "type": "email", "dir": "ltr"}),
+    )
 
 
 class CommentForm(forms.Form):
     body = forms.CharField(
         label=_("Comment"), max_length=4000, widget=forms.Textarea(attrs={**_INPUT, "rows": 2})
     )
-    internal = forms.BooleanField(label=_("Staff only"), required=False)
+    internal = forms.BooleanField(
+        label=_("Staff only"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
 
 
 class PortalOrderForm(forms.Form):
@@ -70,13 +110,15 @@ class PortalOrderForm(forms.Form):
             (OrderType.BUSINESS, _("Make a request")),
             (OrderType.COMPLAINT, _("Make a complaint")),
         ],
-        widget=forms.Select(attrs=_SELECT),
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
-    site_ref = forms.ChoiceField(label=_("Site"), required=False, widget=forms.Select(_SELECT))
+    site_ref = forms.ChoiceField(
+        label=_("Site"), required=False, widget=forms.Select({"class": "form-select"})
+    )
     description = forms.CharField(
         label=_("Tell us what happened"),
         max_length=4000,
-        widget=forms.Textarea(attrs={**_INPUT, "rows": 4}),
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 4}),
     )
 
     def __init__(self, *args, sites=(), **kwargs):

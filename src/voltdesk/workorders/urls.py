@@ -10,5 +10,6 @@ urlpatterns = [
     path("new/", views.intake, name="new"),
     path("dispatch/", views.dispatch_board, name="dispatch"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/files/<int:file_pk>/", views.attachment, name="attachment"),
     path("incidents/<int:pk>/power-back/", views.power_back, name="power_back"),
 ]
