@@ -59,6 +59,26 @@ class Utility(models.Model):
     vat_rate = models.DecimalField(
         _("VAT rate"), max_digits=5, decimal_places=4, default=Decimal("0")
     )
+    payment_terms_days = models.PositiveSmallIntegerField(
+        _("days to pay a bill"), default=15, help_text=_("from issue to due date")
+    )
+    late_fee_grace_days = models.PositiveSmallIntegerField(
+        _("grace days before a late fee"), default=0
+    )
+    late_fee_daily_rate_residential = models.DecimalField(
+        _("late fee a day, households"),
+        max_digits=6,
+        decimal_places=5,
+        default=Decimal("0"),
+        help_text=_("share of the overdue amount, e.g. 0.001 is 0.1 % a day"),
+    )
+    late_fee_daily_rate_business = models.DecimalField(
+        _("late fee a day, businesses"),
+        max_digits=6,
+        decimal_places=5,
+        default=Decimal("0"),
+        help_text=_("share of the overdue amount, e.g. 0.002 is 0.2 % a day"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -16,6 +16,12 @@ PROFILES: dict[str, dict] = {
         "vip_multi_site_kwh": Decimal("5000000"),
         "vip_window_months": 12,
         "vat_rate": Decimal("0.18"),
+        # Demo defaults in IEC's manner (the administrator sets the real ones): 19 days to
+        # pay, then a week's grace before interest on arrears.
+        "payment_terms_days": 19,
+        "late_fee_grace_days": 7,
+        "late_fee_daily_rate_residential": Decimal("0.00015"),
+        "late_fee_daily_rate_business": Decimal("0.00020"),
     },
     "cn": {
         "name": "State Grid (demo)",
@@ -30,6 +36,12 @@ PROFILES: dict[str, dict] = {
         "vip_multi_site_kwh": Decimal("5000000"),
         "vip_window_months": 12,
         "vat_rate": Decimal("0.13"),
+        # 供用电合同: 违约金 from the day after the due date, households 0.1 % a day,
+        # other users 0.2 % a day (0.3 % on arrears of earlier years, not modelled).
+        "payment_terms_days": 15,
+        "late_fee_grace_days": 0,
+        "late_fee_daily_rate_residential": Decimal("0.00100"),
+        "late_fee_daily_rate_business": Decimal("0.00200"),
     },
 }
 

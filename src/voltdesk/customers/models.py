@@ -160,6 +160,14 @@ class Contract(models.Model):
     )
     start = models.DateTimeField(_("start"), null=True, blank=True)
     end = models.DateTimeField(_("end"), null=True, blank=True)
+    contracted_kva = models.DecimalField(
+        _("contracted capacity (kVA)"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("the basis of a capacity charge"),
+    )
 
     class Meta:
         ordering = ["site", "start"]
