@@ -90,18 +90,38 @@ _WO_DISPATCH = [
     "workorders.change_crew",
 ]
 
+# Billing: the desk reads bills, payments and debts to answer callers; account
+# managers and supervisors also take payments and agree arrangements; supervisors
+# run billing and issue credit notes; tariffs are the administrator's.
+_BILL_READ = [
+    "billing.view_tariff",
+    "billing.view_tariffversion",
+    "billing.view_bill",
+    "billing.view_billline",
+    "billing.view_payment",
+    "billing.view_paymentallocation",
+    "billing.view_paymentarrangement",
+    "billing.view_instalment",
+    "billing.view_onlinepayment",
+]
+_BILL_COLLECT = ["billing.add_payment", "billing.add_paymentarrangement"]
+_BILL_RUN = ["billing.view_billingrun", "billing.add_billingrun", "billing.change_bill"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CUSTOMER: [],
     AGENT: _DESK_READ
     + ["customers.change_customer", "customers.add_contact", "customers.change_contact"]
     + _WO_READ
-    + _WO_WORK,
+    + _WO_WORK
+    + _BILL_READ,
     ACCOUNT_MANAGER: _DESK_READ
     + ["customers.change_customer", "customers.add_contact", "customers.change_contact"]
     + _CLUB_READ
     + _CLUB_WORK
     + _WO_READ
-    + _WO_WORK,
+    + _WO_WORK
+    + _BILL_READ
+    + _BILL_COLLECT,
     DISPATCHER: _DESK_READ + _WO_READ + _WO_WORK + _WO_DISPATCH,
     SUPERVISOR: _DESK_READ
     + ["notifications.view_message"]
@@ -110,7 +130,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _CLUB_SUPERVISE
     + _WO_READ
     + _WO_WORK
-    + _WO_DISPATCH,
+    + _WO_DISPATCH
+    + _BILL_READ
+    + _BILL_COLLECT
+    + _BILL_RUN,
     KNOWLEDGE_EDITOR: _DESK_READ + _WO_READ,
     DEMAND_MANAGER: _DESK_READ + ["notifications.view_message"] + _WO_READ,
     ADMINISTRATOR: "__all__",
