@@ -332,3 +332,54 @@ def visible_incidents(user, qs: QuerySet | None = None) -> QuerySet:
     if _staff_can(user, "workorders.view_incident"):
         return qs
     return qs.none()
+
+
+# Billing. A customer user sees its own customer's issued and credited documents
+# (never a draft, which the next billing run may still replace), and only when its
+# company role handles money: a business's energy manager sees consumption, not bills.
+
+MONEY_ROLES = {"admin", "finance", "holder"}
+
+
+def sees_money(user) -> bool:
+    """Whether a customer user's company role covers bills, payments and debts."""
+    link = getattr(user, "customer_link", None) if user.is_authenticated else None
+    return link is None or link.company_role in MONEY_ROLES
+
+
+def visible_bills(user, qs: QuerySet | None = None) -> QuerySet:
+    from voltdesk.billing.models import Bill
+
+    qs = Bill.objects.all() if qs is None else qs
+    customer = customer_of(user)
+    if customer is not None:
+        if not sees_money(user):
+            return qs.none()
+        return qs.filter(customer=customer, status__in=["issued", "credited"])
+    if _staff_can(user, "billing.view_bill"):
+        return qs
+    return qs.none()
+
+
+def visible_payments(user, qs: QuerySet | None = None) -> QuerySet:
+    from voltdesk.billing.models import Payment
+
+    qs = Payment.objects.all() if qs is None else qs
+    customer = customer_of(user)
+    if customer is not None:
+        return qs.filter(customer=customer) if sees_money(user) else qs.none()
+    if _staff_can(user, "billing.view_payment"):
+        return qs
+    return qs.none()
+
+
+def visible_online_payments(user, qs: QuerySet | None = None) -> QuerySet:
+    from voltdesk.billing.models import OnlinePayment
+
+    qs = OnlinePayment.objects.all() if qs is None else qs
+    customer = customer_of(user)
+    if customer is not None:
+        return qs.filter(customer=customer) if sees_money(user) else qs.none()
+    if _staff_can(user, "billing.view_onlinepayment"):
+        return qs
+    return qs.none()
