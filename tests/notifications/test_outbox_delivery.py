@@ -369,3 +369,52 @@ def test_smtp_server_down_is_retried(utility, settings):
     message.refresh_from_db()
     assert message.status == "queued"
     assert "SMTP unavailable" in message.last_error
+
+
+def test_a_batch_is_queued_once_per_key_and_delivered_after_commit(
+    utility, sms_gateway, django_capture_on_commit_callbacks
+):
+    """Warnings to a whole area: a key already queued and a key repeated in the batch go once."""
+
+    def prepared(key, phone):
+        return services.prepare_message(
+            channel="sms",
+            template="welcome",
+            payload={"name": "Dana"},
+            dedupe_key=key,
+            address=phone,
+            language="en",
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_sms(key="warn:1")
+    batch = [
+        prepared("warn:1", PHONE),  # queued before: skipped
+        prepared("warn:2", "+972528765433"),
+        prepared("warn:2", "+972528765433"),  # twice in the batch: once
+        prepared("warn:3", "+972528765434"),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = services.queue_messages(batch)
+        assert Message.objects.filter(status="queued").count() == 2  # nothing sent before commit
+
+    assert queued == 2
+    assert sorted(Message.objects.values_list("dedupe_key", flat=True)) == [
+        "warn:1",
+        "warn:2",
+        "warn:3",
+    ]
+    assert sorted(sms.to for sms in sms_gateway.sent) == [
+        PHONE,
+        "+972528765433",
+        "+972528765434",
+    ]
+    assert services.queue_messages([prepared("warn:3", "+972528765434")]) == 0
+
+
+def test_a_message_that_cannot_be_sent_is_refused_before_it_is_queued(utility):
+    with pytest.raises(services.NotificationError):
+        services.prepare_message(
+            channel="sms", template="welcome", payload={}, dedupe_key="k", address="not a phone"
+        )
+    assert not Message.objects.exists()

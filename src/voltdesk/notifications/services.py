@@ -130,6 +130,42 @@ def _resolve_language(customer, language: str | None) -> str:
     return language
 
 
+def prepare_message(
+    *,
+    channel: str,
+    template: str,
+    payload: dict,
+    dedupe_key: str,
+    customer=None,
+    address: str | None = None,
+    language: str | None = None,
+) -> Message:
+    """A checked and rendered outbox row, not yet saved (see ``queue_messages``).
+
+    Raises ``NotificationError`` for an unknown channel, a missing or bad
+    address, an unknown language or a bad template code.
+    """
+    if channel not in Channel.values:
+        raise NotificationError(_("Unknown channel %(channel)r.") % {"channel": channel})
+    address = _resolve_address(channel, customer, address)
+    language = _resolve_language(customer, language)
+    rendered = render_message(
+        channel=channel, template=template, language=language, context=payload
+    )
+    return Message(
+        dedupe_key=dedupe_key,
+        customer=customer,
+        address=address,
+        channel=channel,
+        language=language,
+        template=template,
+        payload=payload,
+        subject=rendered.subject,
+        body=rendered.body,
+        next_attempt_at=timezone.now(),
+    )
+
+
 def queue_message(
     *,
     channel: str,
@@ -151,32 +187,62 @@ def queue_message(
     existing = Message.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing
-    if channel not in Channel.values:
-        raise NotificationError(_("Unknown channel %(channel)r.") % {"channel": channel})
-    address = _resolve_address(channel, customer, address)
-    language = _resolve_language(customer, language)
-    rendered = render_message(
-        channel=channel, template=template, language=language, context=payload
+    prepared = prepare_message(
+        channel=channel,
+        template=template,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        customer=customer,
+        address=address,
+        language=language,
     )
+    fields = {
+        f.name: getattr(prepared, f.name)
+        for f in Message._meta.concrete_fields
+        if not f.primary_key and f.name != "dedupe_key"
+    }
     with transaction.atomic():
         # get_or_create settles a race on the unique key: the loser gets the winner's row.
-        message, created = Message.objects.get_or_create(
-            dedupe_key=dedupe_key,
-            defaults={
-                "customer": customer,
-                "address": address,
-                "channel": channel,
-                "language": language,
-                "template": template,
-                "payload": payload,
-                "subject": rendered.subject,
-                "body": rendered.body,
-                "next_attempt_at": timezone.now(),
-            },
-        )
+        message, created = Message.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
         if created:
             transaction.on_commit(lambda: _enqueue(message.pk))
     return message
+
+
+BULK = 1000
+
+
+def queue_messages(messages: list[Message]) -> int:
+    """Queue many prepared messages at once, each once per dedupe key; returns how many.
+
+    For batches (letters after a club evaluation, warnings to a whole area): one
+    query per thousand keys for what is already queued and one bulk insert, where
+    ``queue_message`` would take two round trips a message. A key queued at the
+    same moment by someone else is skipped by the insert (``ON CONFLICT DO
+    NOTHING``); delivery of the new rows starts after commit.
+    """
+    fresh: dict[str, Message] = {}
+    for message in messages:
+        fresh.setdefault(message.dedupe_key, message)
+    keys = list(fresh)
+    for i in range(0, len(keys), BULK):
+        for key in Message.objects.filter(dedupe_key__in=keys[i : i + BULK]).values_list(
+            "dedupe_key", flat=True
+        ):
+            fresh.pop(key, None)
+    if not fresh:
+        return 0
+    created_at = timezone.now()
+    with transaction.atomic():
+        Message.objects.bulk_create(fresh.values(), batch_size=BULK, ignore_conflicts=True)
+        keys = list(fresh)
+        ids = []
+        for i in range(0, len(keys), BULK):
+            ids += Message.objects.filter(
+                dedupe_key__in=keys[i : i + BULK], created_at__gte=created_at
+            ).values_list("pk", flat=True)
+        transaction.on_commit(lambda: [_enqueue(pk) for pk in ids])
+    return len(ids)
 
 
 def _enqueue(message_id: int, countdown: float | None = None) -> None:
