@@ -6,32 +6,91 @@ methods. Whatever the method, ``request.auth`` is the user, and every route scop
 its data by that user through ``core.access``.
 """
 
+import time
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, Permission
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from voltdesk.core.access import customer_of
+from voltdesk.customers.models import CustomerUser
 
 from .services import verify_key
+
+# What a key's user may do (its permissions, the customer it acts for) is held per
+# process for at most this long: an integration calls many times a second, and
+# these change rarely. The key itself is looked up on every call, so a revoked key
+# or a deactivated user is refused at once; a change of permissions or of the
+# customer link is seen at once in the process that made it and within ACCESS_TTL
+# in the others.
+ACCESS_TTL = 30.0
+
+# user id -> (expires, permission names, (link id, customer id, company role) or None)
+_access: dict[int, tuple[float, frozenset, tuple | None]] = {}
+
+
+def forget_access(**_signal) -> None:
+    """Drop every held user's access; the next call of each reads it again."""
+    _access.clear()
+
+
+# Not a business rule: keeps this process's copy of who may do what fresh.
+_User = get_user_model()
+for _model in (_User, Group, Permission, CustomerUser):
+    _uid = f"api-access-{_model._meta.label}"
+    post_save.connect(forget_access, sender=_model, dispatch_uid=_uid)
+    post_delete.connect(forget_access, sender=_model, dispatch_uid=_uid + "-deleted")
+for _model in (_User.groups.through, _User.user_permissions.through, Group.permissions.through):
+    _uid = f"api-access-{_model._meta.label}"
+    m2m_changed.connect(forget_access, sender=_model, dispatch_uid=_uid)
+
+
+def _with_access(user):
+    """The key's user with its permissions and customer link in hand (held, or read now)."""
+    now = time.monotonic()
+    held = _access.get(user.pk)
+    if held is None or held[0] <= now:
+        link = CustomerUser.objects.filter(user=user).first()
+        held = (
+            now + ACCESS_TTL,
+            frozenset(ModelBackend().get_all_permissions(user)),
+            (link.pk, link.customer_id, link.company_role) if link is not None else None,
+        )
+        _access[user.pk] = held
+    # ModelBackend keeps a user's permissions on the instance for the request: give it ours.
+    user._perm_cache = set(held[1])
+    link = None
+    if held[2] is not None:
+        link_id, customer_id, role = held[2]
+        # The customer itself is read when needed (``customer_of``): its data stay fresh.
+        link = CustomerUser(pk=link_id, user=user, customer_id=customer_id, company_role=role)
+    _User.customer_link.related.set_cached_value(user, link)
+    return user
+
+
+def _key_user(request, key: str):
+    user = verify_key(key)
+    if user is None:
+        return None
+    # Django code reading request.user must see the key's user, not a browser session's.
+    request.user = _with_access(user)
+    return user
 
 
 class BearerKey(HttpBearer):
     def authenticate(self, request, token):
-        user = verify_key(token)
-        if user is not None:
-            # Django code reading request.user must see the key's user, not a browser session's.
-            request.user = user
-        return user
+        return _key_user(request, token)
 
 
 class HeaderKey(APIKeyHeader):
     param_name = "X-API-Key"
 
     def authenticate(self, request, key):
-        user = verify_key(key or "")
-        if user is not None:
-            request.user = user
-        return user
+        return _key_user(request, key or "")
 
 
 class Session(SessionAuth):

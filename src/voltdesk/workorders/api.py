@@ -284,7 +284,9 @@ def create_work_order(request, payload: WorkOrderIn):
         sites = visible_sites(user)
         if own is not None:
             sites = sites.filter(customer=own)  # a site it no longer holds is not its to report
-        site = get_object_or_404(sites.select_related("area", "feeder"), ref=payload.site_ref)
+        site = get_object_or_404(
+            sites.select_related("area", "feeder", "customer"), ref=payload.site_ref
+        )
     try:
         result = services.open_work_order(
             channel=payload.channel,

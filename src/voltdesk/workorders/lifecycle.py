@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import sla
+from . import queries, sla
 from .choices import Action, Status
 from .models import Transition, WorkOrder
 
@@ -68,7 +68,7 @@ def _refuse(order: WorkOrder, action: str) -> WorkOrderError:
 
 
 def record(order, action, from_status, to_status, *, actor=None, note="", at=None) -> Transition:
-    return Transition.objects.create(
+    row = Transition(
         work_order=order,
         action=action,
         from_status=from_status,
@@ -77,6 +77,8 @@ def record(order, action, from_status, to_status, *, actor=None, note="", at=Non
         note=note,
         at=at or timezone.now(),
     )
+    queries.insert([row])  # every change writes one: the plain INSERT, built once
+    return row
 
 
 def transition(

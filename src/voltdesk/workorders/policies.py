@@ -12,6 +12,7 @@ from django.db import transaction
 from voltdesk.core.choices import AreaKind
 from voltdesk.customers.choices import CustomerKind, VoltageLevel
 
+from . import config
 from .choices import Clock, OrderType, Subtype, TimeBasis
 from .models import Queue, SlaPolicy
 
@@ -225,6 +226,8 @@ def ensure_default_policies(utility) -> int:
 
     Run again, it changes nothing: the administrator's edits stay.
     """
+    # bulk_create sends no save signals: forget this process's copy explicitly.
+    config.forget()
     created = 0
     if not SlaPolicy.objects.exists():
         rows = [SlaPolicy(**row) for row in POLICIES[utility.profile]]

@@ -11,18 +11,17 @@
   agents claiming at the same moment exactly one gets the order.
 """
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import config, queries
 from .choices import OPEN_STATUSES, Action
 from .models import Queue, WorkOrder
 
 
 def choose_queue(order: WorkOrder) -> Queue | None:
-    queues = list(Queue.objects.filter(active=True))  # tens at most: decided in Python
+    queues = config.current().queues  # tens at most, held per process: decided in Python
     if order.is_member:
         club = [q for q in queues if q.is_club_desk]
         if club:
@@ -41,22 +40,8 @@ def choose_queue(order: WorkOrder) -> Queue | None:
 
 def least_loaded_agent(queue: Queue):
     """The queue's available agent with the queue's skill and the fewest open orders."""
-    User = get_user_model()
-    agents = (
-        User.objects.filter(work_queues=queue, is_active=True)
-        .filter(Q(desk_agent__isnull=True) | Q(desk_agent__available=True))
-        .select_related("desk_agent")
-        .annotate(
-            load=Count(
-                "assigned_work_orders",
-                filter=Q(assigned_work_orders__status__in=OPEN_STATUSES),
-            )
-        )
-        .order_by("load", "pk")
-    )
-    for agent in agents:
-        skills = getattr(getattr(agent, "desk_agent", None), "skills", None) or []
-        if not queue.skill or queue.skill in skills:
+    for agent in queries.agents_by_load(queue.pk):
+        if not queue.skill or queue.skill in agent.skills:
             return agent
     return None
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from voltdesk.core.services import get_utility, log_action
+from voltdesk.core.services import log_action
 from voltdesk.customers.identifiers import InvalidValue, normalise_email, normalise_phone
 
-from . import incidents, routing, sla
+from . import config, incidents, queries, routing, sla
 from .choices import (
     OPEN_STATUSES,
     SUBTYPES_OF,
@@ -80,12 +80,12 @@ def _priority(order: WorkOrder, priority) -> int:
 
 
 def _is_member(customer) -> bool:
+    """Whether the customer is in the club now (its membership's status is ``member``)."""
     if customer is None:
         return False
     from voltdesk.keyaccounts.choices import MembershipStatus
-    from voltdesk.keyaccounts.models import Membership
 
-    return Membership.objects.filter(customer=customer, status=MembershipStatus.MEMBER).exists()
+    return queries.membership_in(customer.pk, MembershipStatus.MEMBER)
 
 
 def _check_codes(channel: str, order_type: str, subtype: str) -> None:
@@ -143,7 +143,7 @@ def open_work_order(
             "description",
         )
     try:
-        phone = normalise_phone(caller_phone, get_utility().country) if caller_phone else ""
+        phone = normalise_phone(caller_phone, config.current().country) if caller_phone else ""
     except InvalidValue as exc:
         raise WorkOrderError(str(exc), "caller_phone") from exc
     try:
@@ -189,7 +189,7 @@ def open_work_order(
         if order.order_type != OrderType.FAULT:
             known = known_incident_for(site=site, area=area, feeder=feeder)
         order.queue = routing.choose_queue(order)
-        order.save()
+        queries.insert([order])
         record(order, Action.CREATE, "", order.status, actor=actor, at=order.created_at)
         deadlines = sla.start_deadlines(order)
         routing.assign_least_loaded(order)

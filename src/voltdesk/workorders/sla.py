@@ -21,8 +21,9 @@ from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from voltdesk.core.services import get_utility, log_action, utility_zone
+from voltdesk.core.services import get_utility, log_action
 
+from . import config, queries
 from .choices import Action, Clock, TimeBasis
 from .models import Deadline, SlaPolicy, Transition, WorkOrder
 
@@ -50,11 +51,11 @@ def due_time(policy: SlaPolicy, start: datetime) -> datetime:
     """When a clock of ``policy`` started at ``start`` is due (aware, UTC)."""
     if policy.basis == TimeBasis.CALENDAR:
         return start + timedelta(minutes=policy.minutes)
-    zone = utility_zone()
-    local_day = start.astimezone(zone).date()
-    last = working_days_after(local_day, policy.working_days, get_utility().holiday_country)
+    desk = config.current()
+    local_day = start.astimezone(desk.zone).date()
+    last = working_days_after(local_day, policy.working_days, desk.holiday_country)
     # The end of the last working day: the next local midnight.
-    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=desk.zone)
     return end.astimezone(UTC)
 
 
@@ -67,18 +68,17 @@ def policies_for(order: WorkOrder) -> dict[str, SlaPolicy]:
     area_kind = order.area.kind if order.area_id else ""
     voltage = order.site.voltage_level if order.site_id else ""
     kind = _customer_kind(order)
-    candidates = SlaPolicy.objects.filter(
-        active=True,
-        order_type=order.order_type,
-        subtype__in=["", order.subtype],
-        area_kind__in=["", area_kind],
-        customer_kind__in=["", kind],
-        voltage_level__in=["", voltage],
-    )
-    if not order.is_member:
-        candidates = candidates.filter(members_only=False)
     best: dict[str, tuple[tuple, SlaPolicy]] = {}
-    for policy in candidates:
+    # The active policies are held per process (``config``): tens of rows, matched here.
+    for policy in config.current().policies.get(order.order_type, ()):
+        if (
+            policy.subtype not in ("", order.subtype)
+            or policy.area_kind not in ("", area_kind)
+            or policy.customer_kind not in ("", kind)
+            or policy.voltage_level not in ("", voltage)
+            or (policy.members_only and not order.is_member)
+        ):
+            continue
         score = (
             policy.members_only,
             bool(policy.subtype),
@@ -104,7 +104,7 @@ def start_deadlines(order: WorkOrder, *, now: datetime | None = None) -> list[De
         _deadline(order, policy, None if policy.after_clock else start)
         for policy in policies_for(order).values()
     ]
-    Deadline.objects.bulk_create(rows)
+    queries.insert(rows)
     return rows
 
 
