@@ -68,7 +68,16 @@ def _refuse(order: WorkOrder, action: str) -> WorkOrderError:
 
 
 def record(order, action, from_status, to_status, *, actor=None, note="", at=None) -> Transition:
-    row = Transition(
+    row = new_transition(order, action, from_status, to_status, actor=actor, note=note, at=at)
+    queries.insert([row])  # every change writes one: the plain INSERT, built once
+    return row
+
+
+def new_transition(
+    order, action, from_status, to_status, *, actor=None, note="", at=None
+) -> Transition:
+    """The transition row of a change, not yet written (intake writes it with the order)."""
+    return Transition(
         work_order=order,
         action=action,
         from_status=from_status,
@@ -77,8 +86,6 @@ def record(order, action, from_status, to_status, *, actor=None, note="", at=Non
         note=note,
         at=at or timezone.now(),
     )
-    queries.insert([row])  # every change writes one: the plain INSERT, built once
-    return row
 
 
 def transition(

@@ -30,7 +30,7 @@ from .lifecycle import (
     WorkOrderError,
     allowed_actions,
     cancel_as_duplicate,
-    record,
+    new_transition,
     transition,
 )
 from .models import Attachment, Comment, Incident, Queue, WorkOrder
@@ -189,9 +189,12 @@ def open_work_order(
         if order.order_type != OrderType.FAULT:
             known = known_incident_for(site=site, area=area, feeder=feeder)
         order.queue = routing.choose_queue(order)
-        queries.insert([order])
-        record(order, Action.CREATE, "", order.status, actor=actor, at=order.created_at)
-        deadlines = sla.start_deadlines(order)
+        created = new_transition(
+            order, Action.CREATE, "", order.status, actor=actor, at=order.created_at
+        )
+        deadlines = sla.new_deadlines(order)
+        # The order, its first transition and its commitments in one round trip (PostgreSQL).
+        queries.insert_with(order, [created, *deadlines], link="work_order")
         routing.assign_least_loaded(order)
         log_action(actor, "workorders.opened", order, {"type": order_type, "channel": channel})
     return IntakeResult(

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from voltdesk.core.services import get_utility, log_action
 
-from . import config, queries
+from . import config
 from .choices import Action, Clock, TimeBasis
 from .models import Deadline, SlaPolicy, Transition, WorkOrder
 
@@ -97,15 +97,16 @@ def _deadline(order, policy, start) -> Deadline:
     return Deadline(work_order=order, clock=policy.clock, policy=policy, due_at=due, warn_at=warn)
 
 
-def start_deadlines(order: WorkOrder, *, now: datetime | None = None) -> list[Deadline]:
-    """Create the order's deadlines at intake (clocks after another clock wait for it)."""
+def new_deadlines(order: WorkOrder, *, now: datetime | None = None) -> list[Deadline]:
+    """The order's deadlines at intake, not yet written (clocks after another clock wait for it).
+
+    Intake writes them with the order itself.
+    """
     start = now or order.created_at
-    rows = [
+    return [
         _deadline(order, policy, None if policy.after_clock else start)
         for policy in policies_for(order).values()
     ]
-    queries.insert(rows)
-    return rows
 
 
 def meet_clocks(order: WorkOrder, action: str, at: datetime) -> None:
