@@ -69,7 +69,8 @@ def today() -> date:
 
 # Balances ----------------------------------------------------------------------------
 
-OPEN = ExpressionWrapper(F("total") - F("paid"), output_field=DecimalField(max_digits=14, decimal_places=2))
+MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+OPEN = ExpressionWrapper(F("total") - F("paid"), output_field=MONEY_FIELD)
 LIVE = Q(status__in=[BillStatus.ISSUED, BillStatus.CREDITED])
 
 
@@ -108,7 +109,7 @@ def customer_balance(customer: Customer, as_of: date | None = None) -> Balance:
     as_of = as_of or today()
     overdue_expr = Sum(
         Case(When(due_date__lt=as_of, then=OPEN), default=Value(ZERO)),
-        output_field=DecimalField(max_digits=14, decimal_places=2),
+        output_field=MONEY_FIELD,
     )
     rows = (
         Bill.objects.filter(LIVE, customer=customer)
