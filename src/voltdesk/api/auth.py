@@ -6,6 +6,7 @@ methods. Whatever the method, ``request.auth`` is the user, and every route scop
 its data by that user through ``core.access``.
 """
 
+import copy
 import time
 
 from django.contrib.auth import get_user_model
@@ -19,34 +20,60 @@ from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 from voltdesk.core.access import customer_of
 from voltdesk.customers.models import CustomerUser
 
-from .services import verify_key
+from .models import ApiToken
+from .services import hash_key, verify_key
 
-# What a key's user may do (its permissions, the customer it acts for) is held per
-# process for at most this long: an integration calls many times a second, and
-# these change rarely. The key itself is looked up on every call, so a revoked key
-# or a deactivated user is refused at once; a change of permissions or of the
-# customer link is seen at once in the process that made it and within ACCESS_TTL
-# in the others.
+# Held per process, because an integration calls many times a second and these
+# change rarely:
+# * a verified key's user, for KEY_TTL: a revoked key or a deactivated user is
+#   refused at once by the process that made the change, and within KEY_TTL by
+#   the others;
+# * what the user may do (its permissions, the customer it acts for), for
+#   ACCESS_TTL: seen at once by the process that made the change, within
+#   ACCESS_TTL by the others.
+# A key that does not verify is never held: every try is checked against the database.
+KEY_TTL = 2.0
 ACCESS_TTL = 30.0
+HELD_KEYS_MAX = 1000  # more distinct keys than this in a process: start afresh
 
+# hash of the key -> (expires, the user as verify_key returned it)
+_keys: dict[str, tuple[float, object]] = {}
 # user id -> (expires, permission names, (link id, customer id, company role) or None)
 _access: dict[int, tuple[float, frozenset, tuple | None]] = {}
 
 
 def forget_access(**_signal) -> None:
-    """Drop every held user's access; the next call of each reads it again."""
+    """Drop every held key and access; the next call of each reads them again."""
+    _keys.clear()
     _access.clear()
 
 
 # Not a business rule: keeps this process's copy of who may do what fresh.
 _User = get_user_model()
-for _model in (_User, Group, Permission, CustomerUser):
+for _model in (ApiToken, _User, Group, Permission, CustomerUser):
     _uid = f"api-access-{_model._meta.label}"
     post_save.connect(forget_access, sender=_model, dispatch_uid=_uid)
     post_delete.connect(forget_access, sender=_model, dispatch_uid=_uid + "-deleted")
 for _model in (_User.groups.through, _User.user_permissions.through, Group.permissions.through):
     _uid = f"api-access-{_model._meta.label}"
     m2m_changed.connect(forget_access, sender=_model, dispatch_uid=_uid)
+
+
+def _verified(key: str):
+    """``verify_key``, its answer held for KEY_TTL when the key is good."""
+    digest = hash_key(key)
+    now = time.monotonic()
+    held = _keys.get(digest)
+    if held is not None and now < held[0]:
+        return copy.copy(held[1])  # each request gets its own instance
+    user = verify_key(key)
+    if user is None:
+        _keys.pop(digest, None)
+        return None
+    if len(_keys) >= HELD_KEYS_MAX:
+        _keys.clear()
+    _keys[digest] = (now + KEY_TTL, copy.copy(user))
+    return user
 
 
 def _with_access(user):
@@ -73,7 +100,7 @@ def _with_access(user):
 
 
 def _key_user(request, key: str):
-    user = verify_key(key)
+    user = _verified(key)
     if user is None:
         return None
     # Django code reading request.user must see the key's user, not a browser session's.
