@@ -10,5 +10,6 @@ urlpatterns = [
     path("desk/", include("voltdesk.desk.urls")),
     path("portal/", include("voltdesk.portal.urls")),
     path("notifications/", include("voltdesk.notifications.urls")),
+    path("sandbox-pay/", include("voltdesk.billing.urls_sandbox")),
     path("", include("voltdesk.core.urls")),
 ]

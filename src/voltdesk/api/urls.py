@@ -11,6 +11,7 @@ from django.shortcuts import render
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
+from voltdesk.billing.api import router as billing_router
 from voltdesk.customers.api import router as customers_router
 from voltdesk.keyaccounts.api import router as keyaccounts_router
 from voltdesk.metering.api import router as metering_router
@@ -55,3 +56,4 @@ api.add_router("/", customers_router)
 api.add_router("/", metering_router)
 api.add_router("/", keyaccounts_router)
 api.add_router("/", workorders_router)
+api.add_router("/", billing_router)
