@@ -197,10 +197,12 @@ def _fill_instalments(bill_amounts: dict[int, Decimal]) -> None:
     """Money reaching bills inside an active arrangement fills its instalments in order."""
     if not bill_amounts:
         return
-    arrangements = PaymentArrangement.objects.filter(
-        status=ArrangementStatus.ACTIVE, bills__in=list(bill_amounts)
-    ).distinct()
-    for arrangement in arrangements.select_for_update():
+    # No DISTINCT with FOR UPDATE (PostgreSQL refuses it): the ids come from a subquery.
+    ids = PaymentArrangement.bills.through.objects.filter(bill_id__in=list(bill_amounts)).values(
+        "paymentarrangement_id"
+    )
+    arrangements = PaymentArrangement.objects.filter(status=ArrangementStatus.ACTIVE, pk__in=ids)
+    for arrangement in arrangements.select_for_update().order_by("pk"):
         amount = sum(
             (
                 bill_amounts[b]
