@@ -53,6 +53,10 @@ def _create_profile_tariffs(profile: str) -> None:
 
     for name, kind, description in TARIFFS[profile]:
         Tariff.objects.get_or_create(name=name, defaults={"kind": kind, "description": description})
+    # Their priced versions, so a fresh demo can run billing at once.
+    from voltdesk.billing.tariff_catalogue import ensure_tariff_catalogue
+
+    ensure_tariff_catalogue(profile)
 
 
 # Set only inside ``utility_held()``: a batch that reads the utility thousands of
