@@ -77,3 +77,6 @@ def readings_import(scale, workdir) -> dict:
         "daily_rollups": DailyRollup.objects.count(),
         "monthly_rollups": MonthlyRollup.objects.count(),
     }
+
+
+from . import billing_run  # noqa: E402, F401 - registers the billing run scenario
