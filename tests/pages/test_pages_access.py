@@ -92,6 +92,27 @@ def _attachment_of(customer):
     return add_attachment(_order_of(customer), uploaded_file=photo)
 
 
+def _bill_of(customer):
+    """An issued bill of ``customer`` at its first site (the lounge shows issued ones only)."""
+    import datetime as dt
+
+    from voltdesk.billing.models import Bill
+
+    contract = customer.contracts.order_by("site__ref").first()
+    return Bill.objects.create(
+        number=f"B-{customer.ref}",
+        kind="bill",
+        status="issued",
+        customer=customer,
+        contract=contract,
+        site=contract.site,
+        period_start=dt.date(2026, 9, 1),
+        period_end=dt.date(2026, 10, 1),
+        total=100,
+        currency="ILS",
+    )
+
+
 def _outage(w):
     from voltdesk.core.models import Area, Region
     from voltdesk.workorders.models import Incident
@@ -148,6 +169,11 @@ PAGES = {
     "portal:site": portal(lambda w: {"ref": w.a_site.ref}, other_customer=404),
     "portal:consumption": portal(),
     "portal:club": portal(club=True),
+    "portal:bills": portal(),
+    "portal:bill": portal(lambda w: {"number": _bill_of(w.a).number}, other_customer=404),
+    "portal:bill_pdf": portal(
+        lambda w: {"number": _bill_of(w.a).number}, html=False, other_customer=404
+    ),
     "portal:meeting_ics": portal(
         lambda w: {"pk": w.club.meeting.pk}, club=True, html=False, other_customer=404
     ),

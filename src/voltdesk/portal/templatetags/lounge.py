@@ -1,0 +1,16 @@
+"""``{{ user|sees_money }}``: whether the lounge shows this user bills and payments.
+
+The rule is ``core.access.sees_money``; the menu asks it rather than reading
+company roles itself, so a menu link and its page never disagree.
+"""
+
+from django import template
+
+from voltdesk.core.access import sees_money as _sees_money
+
+register = template.Library()
+
+
+@register.filter
+def sees_money(user) -> bool:
+    return _sees_money(user)
