@@ -129,6 +129,11 @@ _DISPATCH_ONLY = {"agent": 403, "manager": 403, "other_manager": 403}
 PAGES = {
     "desk:home": desk(),
     "desk:customer": desk(lambda w: {"ref": w.a.ref}),
+    # Bills: roles with billing.view_bill; a dispatcher's bills are none (404).
+    "desk:bill": desk(lambda w: {"ref": w.a.ref, "number": _bill_of(w.a).number}, dispatcher=404),
+    "desk:bill_pdf": desk(
+        lambda w: {"ref": w.a.ref, "number": _bill_of(w.a).number}, html=False, dispatcher=404
+    ),
     "desk:club:overview": desk(club=True, **_CLUB_STAFF_ONLY),
     "desk:club:evaluate": desk(method="post", club=True, **_CLUB_STAFF_ONLY, supervisor=302),
     "desk:club:reassign": desk(method="post", club=True, **_CLUB_STAFF_ONLY, supervisor=302),

@@ -94,7 +94,7 @@ def format_rate(rate: Decimal) -> str:
 
 
 def text_direction(text: str) -> str:
-    """"rtl" when the first strong letter is Hebrew or Arabic: a Latin address in a Hebrew
+    """ "rtl" when the first strong letter is Hebrew or Arabic: a Latin address in a Hebrew
     copy keeps its own reading order (house number first), and the other way round."""
     for char in text:
         kind = unicodedata.bidirectional(char)

@@ -1,11 +1,13 @@
 from django.urls import include, path
 
-from . import views
+from . import bills, views
 
 app_name = "desk"
 urlpatterns = [
     path("", views.home, name="home"),
     path("customers/<str:ref>/", views.customer, name="customer"),
+    path("customers/<str:ref>/bills/<str:number>/", bills.bill, name="bill"),
+    path("customers/<str:ref>/bills/<str:number>.pdf", bills.bill_pdf, name="bill_pdf"),
     path("club/", include("voltdesk.keyaccounts.urls")),
     path("orders/", include("voltdesk.workorders.urls")),
 ]
