@@ -1,12 +1,14 @@
 """The demo: deterministic, every role can log in, the club has interesting cases."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Sum
+from django.db.models import F, Sum
 
+from voltdesk.core.services import get_utility
 from voltdesk.customers.models import Contract, Customer, CustomerUser, Site
 from voltdesk.demo.services import CUSTOMER_USERS, DEMO_PASSWORD, STAFF_USERS, seed_demo
 from voltdesk.metering.models import MonthlyRollup, Reading
@@ -153,3 +155,32 @@ def test_the_demo_has_a_year_of_work_orders_with_the_summer_peak(demo):
     assert open_orders.filter(queue__isnull=False).count() == open_orders.count() >= 8
     assert Incident.objects.filter(status="open", work_orders__isnull=False).exists()
     assert Crew.objects.exists()
+
+
+def test_the_demo_has_a_year_of_bills_paid_as_customers_pay_with_debts_left(demo):
+    from voltdesk.billing.models import Bill, Payment
+    from voltdesk.billing.payments import customer_balance
+
+    bills = Bill.objects.filter(kind="bill", status="issued")
+    months = set(bills.values_list("period_start", flat=True))
+    assert months == {date(2025 + (6 + k) // 12, (6 + k) % 12 + 1, 1) for k in range(12)}
+    # Each month went out on the 3rd of the next, due after the payment terms.
+    june = bills.filter(period_start=date(2026, 6, 1)).first()
+    assert june.issued_at.astimezone(ZoneInfo("Asia/Jerusalem")).date() == date(2026, 7, 3)
+    terms = get_utility().payment_terms_days
+    assert june.due_date == date(2026, 7, 3) + timedelta(days=terms)
+    chain = CustomerUser.objects.get(user__username="biz-admin").customer
+    chain_bills = bills.filter(customer=chain)
+    may = chain_bills.filter(period_start=date(2026, 5, 1))
+    june_chain = chain_bills.filter(period_start=date(2026, 6, 1))
+    # The chain paid July to April month by month, and owes May (overdue) and June.
+    assert Payment.objects.filter(customer=chain).count() == 10
+    assert all(b.paid == 0 for b in may) and all(b.paid == 0 for b in june_chain)
+    balance = customer_balance(chain, as_of=AS_OF)
+    may_total = may.aggregate(t=Sum("total"))["t"]
+    june_total = june_chain.aggregate(t=Sum("total"))["t"]
+    fees = Bill.objects.filter(customer=chain, kind="late_fee").aggregate(t=Sum("total"))["t"]
+    assert balance.overdue >= may_total > 0
+    assert balance.open_debt == may_total + june_total + fees
+    # Everyone else paid all but the latest month or two: every paid bill is fully paid.
+    assert not bills.filter(paid__gt=0).exclude(paid=F("total")).exists()

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
+from django.db.models import Max, Sum
 from django.utils.translation import gettext as _
 from stdnum import luhn
 from stdnum.cn import ric, uscc
@@ -487,7 +488,65 @@ def seed_demo(
 
     _seed_club(profile, b, as_of_month=b.as_of_month)
     _seed_work_orders(profile, seed, utility, as_of_month=b.as_of_month, customers=len(plan))
+    _seed_billing(b, zone, today=today, planted=planted)
     return SeedResult(customers=len(plan), sites=len(sites), readings=count, users=result_users)
+
+
+BILLED_MONTHS = 12
+ISSUED_AFTER_DAYS = 2  # a month's bills go out on the 3rd of the next
+
+
+def _seed_billing(b: "_Builder", zone: ZoneInfo, *, today: date, planted: dict) -> None:
+    """A year of bills from the readings, paid as real customers pay, with some debts left.
+
+    The billing run and issue are the real services; only the issue dates are then
+    set back to when each month would have been billed. Most customers owe only the
+    latest bill (not yet due); about one in twelve also left the one before unpaid, so
+    it is overdue and carries late fees. The demo's own customers pay month by month,
+    so their lounge shows a payment history; the others' year is one payment each.
+    """
+    from voltdesk.billing.choices import BillKind, PaymentMethod
+    from voltdesk.billing.debts import charge_late_fees
+    from voltdesk.billing.models import Bill
+    from voltdesk.billing.payments import record_payment
+    from voltdesk.billing.runs import billing_run, issue_bills
+
+    terms = get_utility().payment_terms_days
+    months = b.months[-BILLED_MONTHS:]  # the twelve full months before this one
+    for month in months:
+        billing_run(month)
+        issue_bills(month)
+        issued = min(_next_month(month) + timedelta(days=ISSUED_AFTER_DAYS), today)
+        Bill.objects.filter(kind=BillKind.BILL, period_start=month).update(
+            issued_at=_local_midnight(issued, zone) + timedelta(hours=9),
+            due_date=issued + timedelta(days=terms),
+        )
+    # {customer: [(month's total over its sites, due date), ...]}, oldest first.
+    monthly = (
+        Bill.objects.filter(kind=BillKind.BILL)
+        .values("customer_id", "period_start")
+        .annotate(total=Sum("total"), due=Max("due_date"))
+        .order_by("customer_id", "period_start")
+    )
+    by_customer: dict[int, list] = {}
+    for row in monthly:
+        by_customer.setdefault(row["customer_id"], []).append((row["total"], row["due"]))
+    # Months left unpaid: the chain owes two (one overdue: "pay now" in the lounge).
+    own = {planted["chain"].pk: 2, planted["factory"].pk: 1, planted["residential"].pk: 1}
+    customers = Customer.objects.in_bulk(list(by_customer))
+    methods = [PaymentMethod.BANK_TRANSFER, PaymentMethod.DIRECT_DEBIT, PaymentMethod.ONLINE]
+    for customer_id, months_due in by_customer.items():
+        unpaid = own.get(customer_id) or (2 if b.rng.random() < 1 / 12 else 1)
+        paid = months_due[:-unpaid]
+        if not paid:
+            continue
+        method = b.rng.choice(methods)
+        if customer_id not in own:
+            paid = [(sum(total for total, _due in paid), paid[-1][1])]
+        for amount, due in paid:
+            when = _local_midnight(min(due, today), zone) + timedelta(hours=10)
+            record_payment(customers[customer_id], amount, method, when, user=None)
+    charge_late_fees(today)
 
 
 def _seed_work_orders(profile, seed, utility, *, as_of_month: date, customers: int) -> None:
