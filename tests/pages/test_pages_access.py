@@ -113,12 +113,37 @@ def _bill_of(customer):
     )
 
 
+def _online_payment_of(customer):
+    """An online payment of ``customer`` waiting for the bank, for its bill."""
+    from voltdesk.billing.models import OnlinePayment
+
+    online = OnlinePayment.objects.create(
+        customer=customer,
+        amount=100,
+        currency="ILS",
+        idempotency_key=f"key-{customer.ref}",
+        provider="sandbox",
+        provider_ref=f"sbx_{customer.ref}",
+        status="pending",
+    )
+    online.bills.set([_bill_of(customer)])
+    return online
+
+
 def _outage(w):
     from voltdesk.core.models import Area, Region
     from voltdesk.workorders.models import Incident
 
     area = Area.objects.create(region=Region.objects.create(name="Outage land"), name="OL")
     return Incident.objects.create(area=area)
+
+
+def _colleague_of(customer):
+    """Another user of ``customer`` (an energy manager), whom its administrator manages."""
+    from voltdesk.customers.models import CustomerUser
+
+    user = User.objects.create_user(f"colleague-{customer.ref}")
+    return CustomerUser.objects.create(user=user, customer=customer, company_role="energy_manager")
 
 
 _CLUB_STAFF_ONLY = {"agent": 403, "manager": 403, "other_manager": 403, "dispatcher": 403}
@@ -174,11 +199,26 @@ PAGES = {
     "portal:site": portal(lambda w: {"ref": w.a_site.ref}, other_customer=404),
     "portal:consumption": portal(),
     "portal:club": portal(club=True),
+    # A's and B's users are their companies' administrators; an empty post changes nothing.
+    "portal:company_users": portal(),
+    "portal:company_user": portal(
+        lambda w: {"pk": _colleague_of(w.a).pk}, method="post", other_customer=404
+    ),
     "portal:bills": portal(),
     "portal:bill": portal(lambda w: {"number": _bill_of(w.a).number}, other_customer=404),
     "portal:bill_pdf": portal(
         lambda w: {"number": _bill_of(w.a).number}, html=False, other_customer=404
     ),
+    "portal:payments": portal(),
+    "portal:online_payment": portal(
+        lambda w: {"ref": _online_payment_of(w.a).provider_ref}, other_customer=404
+    ),
+    # Pay now: an empty post is refused (400, nothing written); posted only (html=False
+    # keeps it out of the GET-only rows).
+    "portal:pay": portal(method="post", html=False, customer=400, other_customer=400),
+    # Reports name no object: another customer opens its own (empty) report.
+    "portal:reports": portal(),
+    "portal:report_export": portal(lambda w: {"fmt": "csv"}, html=False),
     "portal:meeting_ics": portal(
         lambda w: {"pk": w.club.meeting.pk}, club=True, html=False, other_customer=404
     ),

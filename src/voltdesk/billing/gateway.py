@@ -40,7 +40,7 @@ from voltdesk.core.services import get_utility, log_action
 
 from .choices import BillKind, BillStatus, OnlinePaymentStatus, PaymentMethod
 from .models import Bill, GatewayEvent, OnlinePayment
-from .payments import ZERO, PaymentError, parse_amount, record_payment
+from .payments import ZERO, PaymentError, debt_to_pay, parse_amount, record_payment
 
 PENDING_TIMEOUT = timedelta(minutes=30)  # the bank's answer is not waited for longer
 SIGNATURE_TOLERANCE = 300  # seconds: an older signed webhook is a replay
@@ -75,8 +75,17 @@ class GatewayEventData:
     payload: dict
 
 
+# A return URL may carry this placeholder; the provider puts its reference in its place
+# (Stripe's {CHECKOUT_SESSION_ID}), so the cardholder comes back to that payment's page.
+PAYMENT_REF = "{PAYMENT_REF}"
+
+
 class GatewayAdapter:
-    """What a payment provider must do for us. Subclass it for a real provider."""
+    """What a payment provider must do for us. Subclass it for a real provider.
+
+    ``return_url`` is where the provider sends the cardholder back; a ``PAYMENT_REF``
+    in it is replaced with the payment's provider reference.
+    """
 
     name = ""
 
@@ -138,6 +147,7 @@ class SandboxGateway(GatewayAdapter):
 
     def checkout_url(self, payment, return_url):
         url = reverse("sandbox:pay", args=[payment.provider_ref])
+        return_url = return_url.replace(PAYMENT_REF, payment.provider_ref or "")
         return url + ("?" + urlencode({"return": return_url}) if return_url else "")
 
     def parse_webhook(self, body, headers, now):
@@ -278,6 +288,43 @@ def _same_request(existing, customer, bill_ids, amount, return_url) -> OnlineSta
         payment=existing,
         redirect_url=adapter(existing.provider).checkout_url(existing, return_url),
         created=False,
+    )
+
+
+def start_paying_debt(
+    customer,
+    amount,
+    idempotency_key: str,
+    *,
+    user,
+    bills=None,
+    return_url: str = "",
+) -> OnlineStart:
+    """The lounge's "pay now": start paying ``bills``, or the whole open debt when None.
+
+    The whole debt's bills are those open when the payment is first started
+    (``payments.debt_to_pay``); a repeated request with the same key (a double
+    click, a reload) answers that same payment, even if its bills were paid meanwhile.
+    ``amount`` None pays all that is due on them.
+    """
+    if bills is None:
+        key = (idempotency_key or "").strip()
+        existing = (
+            OnlinePayment.objects.filter(idempotency_key=key, customer=customer).first()
+            if key
+            else None
+        )
+        if existing is not None:
+            bills = list(existing.bills.all())
+        else:
+            due = debt_to_pay(customer)
+            if not due.bills:
+                raise PaymentError(_("You have no open debt to pay."), "bills")
+            bills = due.bills
+            if amount is None:
+                amount = due.amount
+    return start_online_payment(
+        customer, bills, amount, idempotency_key, user=user, return_url=return_url
     )
 
 

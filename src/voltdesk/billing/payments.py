@@ -140,6 +140,41 @@ def customer_balance(customer: Customer, as_of: date | None = None) -> Balance:
     )
 
 
+@dataclass
+class DebtToPay:
+    """What "pay now" offers: the bills the money is for and the amount that clears them."""
+
+    bills: list[Bill]
+    amount: Decimal
+
+
+def debt_to_pay(customer: Customer, bill: Bill | None = None) -> DebtToPay:
+    """The open debt a customer can pay now: all of it, or one bill's open amount.
+
+    The whole debt is every issued bill and late fee with money open, for the open
+    debt less the customer's credit, never more than those bills' open amounts: an
+    open credit note and unspent money are used first when the payment is
+    allocated, so paying more would only leave credit. One bill: its open amount
+    (nothing when it is paid, a credit note, or not issued).
+    """
+    if bill is not None:
+        payable = (
+            bill.customer_id == customer.pk
+            and bill.status == BillStatus.ISSUED
+            and bill.kind != BillKind.CREDIT_NOTE
+            and bill.open_amount > 0
+        )
+        return DebtToPay([bill], to_cents(bill.open_amount)) if payable else DebtToPay([], ZERO)
+    bills = list(
+        Bill.objects.filter(customer=customer, status=BillStatus.ISSUED, total__gt=F("paid"))
+        .exclude(kind=BillKind.CREDIT_NOTE)
+        .order_by("due_date", "pk")
+    )
+    open_on_bills = sum((b.total - b.paid for b in bills), ZERO)
+    amount = min(open_on_bills, customer_balance(customer).balance)
+    return DebtToPay(bills, amount) if amount > 0 else DebtToPay([], ZERO)
+
+
 # Allocation --------------------------------------------------------------------------
 
 

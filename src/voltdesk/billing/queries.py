@@ -7,9 +7,9 @@ A reading that straddles a slot, the month's edge or the contract's start or end
 counts in proportion to its overlap in time: register reads are prorated by time.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 
 from voltdesk.customers.models import Contract
 from voltdesk.metering.models import Reading
@@ -258,3 +258,80 @@ def copy_rows(table: str, columns: list[str], rows) -> None:
     ):
         for row in rows:
             copy.write_row(row)
+
+
+# The lounge's time-of-use breakdown: the run's slots laid over a site's interval readings.
+
+# Interval readings only: a longer reading (a monthly register read) says nothing about
+# which hours its energy was used in, and splitting it by time would show a guess.
+TOU_INTERVAL_AT_MOST = timedelta(hours=1)
+
+
+def _windows_table(windows: list[tuple]) -> tuple[str, list]:
+    """``(site_id, month, period, ws, we)`` rows as a table ``w``, with ``reach``.
+
+    ``reach`` is ``ws`` less the longest interval counted: a reading that meets the
+    window starts after it, so the join is a range scan of the (site, start) index.
+    """
+    columns = "site_id, month, period, ws, we, reach"
+    rows = [(*row, row[3] - TOU_INTERVAL_AT_MOST) for row in windows]
+    if _pg():
+        arrays = [list(col) for col in zip(*rows, strict=True)]
+        sql = (
+            "unnest(%s::bigint[], %s::date[], %s::text[], %s::timestamptz[], "
+            f"%s::timestamptz[], %s::timestamptz[]) AS w({columns})"
+        )
+        return sql, arrays
+    values, params = [], []
+    for site_id, month, period, ws, we, reach in rows:
+        values.append("(%s, %s, %s, %s, %s, %s)")
+        params += [site_id, month.isoformat(), period, _instant(ws), _instant(we), _instant(reach)]
+    names = ", ".join(f"column{i} AS {name}" for i, name in enumerate(columns.split(", "), 1))
+    return f"(SELECT {names} FROM (VALUES {', '.join(values)})) AS w", params  # noqa: S608
+
+
+def tou_kwh_by_month(windows: list[tuple]) -> list[tuple[int, date, str, object]]:
+    """kWh of interval readings per (site, month, period) over time-of-use windows.
+
+    ``windows`` are ``(site_id, month, period, ws, we)``: UTC spans that do not
+    overlap, each inside its local ``month`` (``billing.tou.slots`` of the days the
+    site was held). A reading that straddles a window's edge counts in proportion
+    to its time inside, as in the billing run. Returns ``(site_id, month, period,
+    kWh)`` rows (kWh as the database gives it), only where readings were found.
+    """
+    if not windows:
+        return []
+    table, params = _windows_table(windows)
+    share = _share(_greatest("r.start", "w.ws"), _least('r."end"', "w.we"))
+    if _pg():
+        short = 'r."end" - r.start <= %s'
+        longest = TOU_INTERVAL_AT_MOST
+    else:
+        short = '(julianday(r."end") - julianday(r.start)) * 86400.0 <= %s'
+        longest = TOU_INTERVAL_AT_MOST.total_seconds() + 0.5  # julianday is a float
+    # One scalar subquery per window: a range scan of the (site, start) index that sums
+    # a few dozen readings. As a join, PostgreSQL's planner sorted every reading of the
+    # table by site and merged (seconds instead of milliseconds, in EXPLAIN ANALYZE).
+    sql = f"""
+        SELECT site_id, month, period, SUM(kwh) FROM (
+            SELECT w.site_id, w.month, w.period, (
+                SELECT SUM({share}) FROM {READING} r
+                WHERE r.site_id = w.site_id AND r.start < w.we AND r.start > w.reach
+                  AND r."end" > w.ws AND {short}
+            ) AS kwh
+            FROM {table}
+        ) t
+        GROUP BY site_id, month, period
+        ORDER BY site_id, month, period
+    """  # noqa: S608 - names come from the models, values are parameters
+    with transaction.atomic(), connection.cursor() as cursor:
+        if _pg():
+            # Compiling this small query takes longer than running it (about 20 ms).
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(sql, [longest] + params)
+        rows = cursor.fetchall()
+    return [
+        (site_id, month if isinstance(month, date) else date.fromisoformat(month), period, kwh)
+        for site_id, month, period, kwh in rows
+        if kwh is not None  # windows without readings
+    ]

@@ -29,6 +29,7 @@ from voltdesk.core.access import sees_money, visible_bills
 from voltdesk.core.services import get_utility
 from voltdesk.customers.models import Contract, Site
 
+from .payments import pay_now_form
 from .views import customer_required
 
 PER_PAGE = 50
@@ -133,6 +134,7 @@ def bills(request, customer):
                 "has_credit": balance.credit > 0,
             },
             "utility_currency": utility.currency,
+            "pay": pay_now_form(customer),
         },
     )
 
@@ -154,6 +156,7 @@ def bill(request, customer, number):
             "customer": customer,
             "bill": bill_context(found, utility),
             "languages": settings.LANGUAGES,
+            "pay": pay_now_form(customer, found),
         },
     )
 

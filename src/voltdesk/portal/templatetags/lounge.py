@@ -7,6 +7,7 @@ company roles itself, so a menu link and its page never disagree.
 from django import template
 
 from voltdesk.core.access import sees_money as _sees_money
+from voltdesk.customers.company_users import manages_users as _manages_users
 
 register = template.Library()
 
@@ -14,3 +15,9 @@ register = template.Library()
 @register.filter
 def sees_money(user) -> bool:
     return _sees_money(user)
+
+
+@register.filter
+def manages_users(user) -> bool:
+    """``{{ user|manages_users }}``: a company's administrator (``customers.company_users``)."""
+    return _manages_users(user)
