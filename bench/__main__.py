@@ -26,6 +26,7 @@ def main(argv=None) -> int:
 
     from . import (  # noqa: F401 - importing registers the scenarios
         club,
+        knowledge,
         lounge,
         machine,
         scenarios,

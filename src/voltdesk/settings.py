@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "voltdesk.notifications",
     "voltdesk.keyaccounts",
     "voltdesk.workorders",
+    "voltdesk.knowledge",
     "voltdesk.api",
     "voltdesk.desk",
     "voltdesk.portal",

@@ -184,3 +184,18 @@ def test_the_demo_has_a_year_of_bills_paid_as_customers_pay_with_debts_left(demo
     assert balance.open_debt == may_total + june_total + fees
     # Everyone else paid all but the latest month or two: every paid bill is fully paid.
     assert not bills.filter(paid__gt=0).exclude(paid=F("total")).exists()
+
+
+def test_the_demo_review_loop_corrected_an_article(demo):
+    from voltdesk.knowledge.models import AnswerReview, Article, CorrectionTask
+
+    article = Article.objects.get(key="il-bill-late-payment-interest")
+    first, second = article.versions.order_by("number")
+    assert (first.status, second.status) == ("superseded", "published")
+    assert article.published_version == second
+    task = CorrectionTask.objects.get(pk=second.correction_task_id)
+    assert task.status == "done" and task.resolved_version == second
+    assert task.review.verdict == "wrong" and task.review.work_order.status == "closed"
+    english = second.texts.get(language="en").answer
+    assert english.endswith("a bill paid within them costs no more.")
+    assert AnswerReview.objects.filter(verdict="wrong").count() == 1

@@ -146,6 +146,60 @@ def _colleague_of(customer):
     return CustomerUser.objects.create(user=user, customer=customer, company_role="energy_manager")
 
 
+def _published_article():
+    """A published unified answer, in the three languages, that agents may use."""
+    from voltdesk.knowledge.models import Article
+    from voltdesk.knowledge.services import load_articles
+
+    text = {"question": "Why is my bill high?", "answer": "Check the meter reading."}
+    load_articles(
+        [
+            {
+                "key": "pages-bill-high",
+                "topic": "billing_payments",
+                "order_types": ["consultation"],
+                "texts": {"en": text, "he": text, "zh-hans": text},
+            }
+        ]
+    )
+    return Article.objects.get(key="pages-bill-high")
+
+
+def _handled_order_of(customer):
+    """A resolved work order of ``customer``: what the answer-quality review looks at."""
+    from voltdesk.workorders.lifecycle import transition
+
+    order = _order_of(customer)
+    for action in ("accept", "start", "resolve"):
+        order = transition(order, action)
+    return order
+
+
+def _published_notice():
+    """A published one-time notice, in the three languages."""
+    from voltdesk.knowledge.models import Article
+    from voltdesk.knowledge.services import load_articles
+
+    text = {
+        "question": "New connection",
+        "answer": "Bring these.",
+        "notice": {"documents": ["Identity card"], "steps": ["Apply"]},
+    }
+    load_articles(
+        [
+            {
+                "key": "pages-notice",
+                "topic": "new_connection",
+                "kind": "notice",
+                "business_kind": "new_connection",
+                "order_types": ["business"],
+                "texts": {"en": text, "he": text, "zh-hans": text},
+            }
+        ]
+    )
+    return Article.objects.get(key="pages-notice")
+
+
 _CLUB_STAFF_ONLY = {"agent": 403, "manager": 403, "other_manager": 403, "dispatcher": 403}
 _CLUB_TEAM = {"agent": 403, "dispatcher": 403}
 # The dispatch board and power back: dispatchers and supervisors.
@@ -192,6 +246,34 @@ PAGES = {
         dispatcher=302,
         supervisor=302,
     ),
+    # Knowledge answers suggested while typing a work order (an htmx fragment), and
+    # "use this answer" (posted without htmx: back to the article's page).
+    "desk:knowledge:suggest": desk(),
+    "desk:knowledge:use": desk(
+        lambda w: {"pk": _published_article().pk},
+        method="post",
+        **dict.fromkeys(_STAFF, 302),
+    ),
+    # The knowledge base: every desk role here reads published articles; writing and
+    # moving versions is the knowledge editors' (tests/knowledge/test_editor_pages.py).
+    "desk:knowledge:articles": desk(),
+    "desk:knowledge:article": desk(lambda w: {"pk": _published_article().pk}),
+    "desk:knowledge:new": desk(**dict.fromkeys(_STAFF, 403)),
+    "desk:knowledge:edit": desk(
+        lambda w: {"pk": _published_article().pk}, **dict.fromkeys(_STAFF, 403)
+    ),
+    "desk:knowledge:transition": desk(
+        lambda w: {"pk": _published_article().pk}, method="post", **dict.fromkeys(_STAFF, 403)
+    ),
+    # Answer-quality review: supervisors only (agents never read colleagues' reviews);
+    # correction tasks: knowledge editors and supervisors (tests/knowledge/test_reviews.py).
+    "desk:knowledge:reviews": desk(**_CLUB_STAFF_ONLY),
+    "desk:knowledge:review": desk(lambda w: {"pk": _handled_order_of(w.a).pk}, **_CLUB_STAFF_ONLY),
+    "desk:knowledge:corrections": desk(**_CLUB_STAFF_ONLY),
+    # One-time notices: every role that answers callers prints and sends them; an
+    # empty send is refused, naming the fields (tests/knowledge/test_notices.py).
+    "desk:knowledge:notice_pdf": desk(lambda w: {"key": _published_notice().key}, html=False),
+    "desk:knowledge:notice_send": desk(method="post", **dict.fromkeys(_STAFF, 400)),
     "portal:home": portal(),
     "portal:orders": portal(),
     "portal:order": portal(lambda w: {"pk": _order_of(w.a).pk}, other_customer=404),

@@ -383,3 +383,29 @@ def visible_online_payments(user, qs: QuerySet | None = None) -> QuerySet:
     if _staff_can(user, "billing.view_onlinepayment"):
         return qs
     return qs.none()
+
+
+# The knowledge base -----------------------------------------------------------------------
+# Staff with the view permission read every article; only editors (who may change
+# articles) see drafts, versions in review and versions sent back; customer users
+# see nothing (they get answers from an agent, never the scripts).
+
+
+def visible_articles(user, qs: QuerySet | None = None) -> QuerySet:
+    from voltdesk.knowledge.models import Article
+
+    qs = Article.objects.all() if qs is None else qs
+    if customer_of(user) is None and _staff_can(user, "knowledge.view_article"):
+        return qs
+    return qs.none()
+
+
+def visible_article_versions(user, qs: QuerySet | None = None) -> QuerySet:
+    from voltdesk.knowledge.models import ArticleVersion
+
+    qs = ArticleVersion.objects.all() if qs is None else qs
+    if customer_of(user) is not None or not _staff_can(user, "knowledge.view_articleversion"):
+        return qs.none()
+    if user.has_perm("knowledge.change_article"):
+        return qs
+    return qs.filter(status__in=["published", "superseded"])

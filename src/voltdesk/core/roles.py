@@ -107,13 +107,29 @@ _BILL_READ = [
 _BILL_COLLECT = ["billing.add_payment", "billing.add_paymentarrangement"]
 _BILL_RUN = ["billing.view_billingrun", "billing.add_billingrun", "billing.change_bill"]
 
+# The knowledge base: every desk role that talks to callers reads the articles
+# (agents only what is published); knowledge editors write, review and publish them.
+_KNOWLEDGE_MODELS = ["article", "articleversion", "articletext"]
+_KNOWLEDGE_READ = [f"knowledge.view_{m}" for m in _KNOWLEDGE_MODELS]
+_KNOWLEDGE_EDIT = [f"knowledge.{p}_{m}" for p in ("add", "change") for m in _KNOWLEDGE_MODELS]
+
+# Answer-quality review: supervisors sample and review handled orders and follow the
+# corrections up; knowledge editors (the articles' owners) work their correction tasks.
+_REVIEW_SUPERVISE = [
+    "knowledge.add_answerreview",
+    "knowledge.view_answerreview",
+    "knowledge.view_correctiontask",
+]
+_CORRECTIONS_WORK = ["knowledge.view_correctiontask", "knowledge.change_correctiontask"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CUSTOMER: [],
     AGENT: _DESK_READ
     + ["customers.change_customer", "customers.add_contact", "customers.change_contact"]
     + _WO_READ
     + _WO_WORK
-    + _BILL_READ,
+    + _BILL_READ
+    + _KNOWLEDGE_READ,
     ACCOUNT_MANAGER: _DESK_READ
     + ["customers.change_customer", "customers.add_contact", "customers.change_contact"]
     + _CLUB_READ
@@ -121,8 +137,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _WO_READ
     + _WO_WORK
     + _BILL_READ
-    + _BILL_COLLECT,
-    DISPATCHER: _DESK_READ + _WO_READ + _WO_WORK + _WO_DISPATCH,
+    + _BILL_COLLECT
+    + _KNOWLEDGE_READ,
+    DISPATCHER: _DESK_READ + _WO_READ + _WO_WORK + _WO_DISPATCH + _KNOWLEDGE_READ,
     SUPERVISOR: _DESK_READ
     + ["notifications.view_message"]
     + _CLUB_READ
@@ -133,8 +150,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _WO_DISPATCH
     + _BILL_READ
     + _BILL_COLLECT
-    + _BILL_RUN,
-    KNOWLEDGE_EDITOR: _DESK_READ + _WO_READ,
+    + _BILL_RUN
+    + _REVIEW_SUPERVISE
+    + _KNOWLEDGE_READ,
+    KNOWLEDGE_EDITOR: _DESK_READ + _WO_READ + _CORRECTIONS_WORK + _KNOWLEDGE_READ + _KNOWLEDGE_EDIT,
     DEMAND_MANAGER: _DESK_READ + ["notifications.view_message"] + _WO_READ,
     ADMINISTRATOR: "__all__",
 }

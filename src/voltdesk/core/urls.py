@@ -1,6 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from voltdesk.knowledge import notice_views
+
 from . import views
 
 urlpatterns = [
@@ -19,4 +21,6 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("language/", views.choose_language, name="choose_language"),
+    # A one-time notice sent by SMS or e-mail: the signed token is the credential.
+    path("notice/<str:token>.pdf", notice_views.public_notice_pdf, name="notice_pdf_public"),
 ]

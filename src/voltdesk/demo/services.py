@@ -8,10 +8,11 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Group, User
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Sum
 from django.utils.translation import gettext as _
 from stdnum import luhn
@@ -489,7 +490,97 @@ def seed_demo(
     _seed_club(profile, b, as_of_month=b.as_of_month)
     _seed_work_orders(profile, seed, utility, as_of_month=b.as_of_month, customers=len(plan))
     _seed_billing(b, zone, today=today, planted=planted)
+    _seed_knowledge(profile)
+    _seed_review_loop(profile)
     return SeedResult(customers=len(plan), sites=len(sites), readings=count, users=result_users)
+
+
+def _seed_knowledge(profile: str, content_dir: Path | None = None) -> None:
+    """The profile's knowledge base (knowledge/content/<profile>.json), published by ``editor``.
+
+    Read from a file, with no randomness, so the demo stays deterministic; a
+    profile without a content file gets an empty knowledge base.
+    """
+    from voltdesk import knowledge
+    from voltdesk.knowledge.services import KnowledgeError, load_articles
+
+    content_dir = content_dir or Path(knowledge.__file__).parent / "content"
+    path = content_dir / f"{profile}.json"
+    if not path.exists():
+        return
+    try:
+        load_articles(
+            path, actor=User.objects.get(username="editor"), publish=True, profile=profile
+        )
+    except KnowledgeError as exc:  # a mistake in the content file: say where, not a traceback
+        raise DemoError(str(exc)) from exc
+
+
+# The review loop in the demo: an answer found wrong in review, corrected in the article.
+REVIEWED_ARTICLE = {"il": "il-bill-late-payment-interest", "cn": "cn-bill-late-fee"}
+CORRECTION = {
+    "il": {
+        "en": " Nothing is charged for the 7 days of grace: a bill paid within them costs no more.",
+        "he": " בשבעת ימי החסד לא נגבה דבר: חשבון ששולם בתוכם אינו עולה יותר.",
+        "zh-hans": "宽限的7天内不计利息：在宽限期内付清的账单不产生任何额外费用。",
+    },
+    "cn": {
+        "en": " Prepaid package customers have 15 days after the top-up SMS to pay without a fee.",
+        "he": " ללקוחות חבילה מראש יש 15 יום מהודעת ה-SMS להשלמת התשלום ללא ריבית.",
+        "zh-hans": "预缴电费套餐客户在收到补缴短信后15天内补缴，不收取违约金。",
+    },
+}
+
+
+def _seed_review_loop(profile: str) -> None:
+    """A supervisor's sample of last month's orders, one answer found wrong, and the
+    article corrected for it: the new version names the review that led to it."""
+    from voltdesk.knowledge.models import Article
+    from voltdesk.knowledge.reviews import draw_sample, record_review
+    from voltdesk.knowledge.services import approve_and_publish, edit_article, submit_for_review
+    from voltdesk.workorders.models import WorkOrder
+
+    article = Article.objects.filter(key=REVIEWED_ARTICLE.get(profile)).first()
+    handled = (
+        WorkOrder.objects.filter(external_ref="demo", order_type="consultation", status="closed")
+        .order_by("-closed_at", "pk")
+        .first()
+    )
+    if article is None or handled is None:
+        return
+    supervisor = User.objects.get(username="supervisor")
+    editor = User.objects.get(username="editor")
+    local_day = handled.closed_at.astimezone(ZoneInfo(get_utility().time_zone)).date()
+    first = local_day.replace(day=1)
+    draw_sample(supervisor, first, _next_month(first), 12, ["random", "complaint", "reopened"])
+    added = CORRECTION[profile]
+    review = record_review(
+        supervisor,
+        handled,
+        article,
+        "wrong",
+        correct_answer=added["en"].strip(),
+        note="The caller was told interest starts on the due date.",
+    )
+    task = review.corrections.get()  # a wrong verdict opens one for the article's owner
+    texts = {
+        t.language: {
+            "question": t.question,
+            "answer": t.answer + added.get(t.language, ""),
+            "keywords": t.keywords,
+            "notice": t.notice,
+        }
+        for t in article.published_version.texts.all()
+    }
+    version = edit_article(
+        editor,
+        article,
+        texts,
+        "Answer review: say that the grace days cost nothing.",
+        correction_task_id=task.pk,
+    )
+    submit_for_review(editor, version)
+    approve_and_publish(User.objects.get(username="admin"), version)
 
 
 BILLED_MONTHS = 12
@@ -511,6 +602,12 @@ def _seed_billing(b: "_Builder", zone: ZoneInfo, *, today: date, planted: dict) 
     from voltdesk.billing.payments import record_payment
     from voltdesk.billing.runs import billing_run, issue_bills
 
+    if connection.vendor == "postgresql":
+        # Statistics for what was just bulk-loaded, as after any big load: without them
+        # the planner takes the readings table for empty and the run's join crawls.
+        with connection.cursor() as cursor:
+            for model in (Customer, Site, Contract, Reading):
+                cursor.execute(f"ANALYZE {model._meta.db_table}")  # noqa: S608
     terms = get_utility().payment_terms_days
     months = b.months[-BILLED_MONTHS:]  # the twelve full months before this one
     for month in months:

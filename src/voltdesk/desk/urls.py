@@ -10,4 +10,5 @@ urlpatterns = [
     path("customers/<str:ref>/bills/<str:number>.pdf", bills.bill_pdf, name="bill_pdf"),
     path("club/", include("voltdesk.keyaccounts.urls")),
     path("orders/", include("voltdesk.workorders.urls")),
+    path("knowledge/", include("voltdesk.knowledge.urls")),
 ]

@@ -1,6 +1,7 @@
 """Forms of the work-order pages: they parse input; the services decide."""
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -53,7 +54,18 @@ class IntakeForm(forms.Form):
         label=_("What the caller says"),
         max_length=4000,
         required=False,
-        widget=forms.Textarea(attrs={**_INPUT, "rows": 4}),
+        # Answers from the knowledge base while the agent types (the page's script sends
+        # the text as q and the order type as type).
+        widget=forms.Textarea(
+            attrs={
+                **_INPUT,
+                "rows": 4,
+                "hx-get": reverse_lazy("desk:knowledge:suggest"),
+                "hx-trigger": "keyup changed delay:250ms, change from:#id_order_type",
+                "hx-target": "#knowledge-suggestions",
+                "hx-sync": "this:replace",
+            }
+        ),
     )
     priority = forms.TypedChoiceField(
         label=_("Priority"),

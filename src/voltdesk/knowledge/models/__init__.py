@@ -1,0 +1,10 @@
+from .articles import Article, ArticleText, ArticleVersion
+from .reviews import AnswerReview, CorrectionTask
+
+__all__ = [
+    "AnswerReview",
+    "Article",
+    "ArticleText",
+    "ArticleVersion",
+    "CorrectionTask",
+]
