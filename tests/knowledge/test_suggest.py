@@ -135,5 +135,5 @@ def test_the_intake_form_asks_for_answers_while_typing(articles, agent_client):
     html = agent_client.get(reverse("desk:orders:new")).content.decode()
 
     assert f'hx-get="{SUGGEST}"' in html
-    assert 'hx-trigger="keyup changed delay:250ms, change from:#id_order_type"' in html
+    assert 'hx-trigger="input changed delay:250ms, change from:#id_order_type"' in html
     assert 'id="knowledge-suggestions"' in html

@@ -61,7 +61,8 @@ class IntakeForm(forms.Form):
                 **_INPUT,
                 "rows": 4,
                 "hx-get": reverse_lazy("desk:knowledge:suggest"),
-                "hx-trigger": "keyup changed delay:250ms, change from:#id_order_type",
+                # "input", not "keyup": input methods (Chinese, Hebrew) and pasting fire no keyup.
+                "hx-trigger": "input changed delay:250ms, change from:#id_order_type",
                 "hx-target": "#knowledge-suggestions",
                 "hx-sync": "this:replace",
             }
