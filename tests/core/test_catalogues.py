@@ -62,3 +62,20 @@ def test_every_marked_string_in_the_code_is_in_the_catalogues(tmp_path):
         ours = {(e.msgctxt, e.msgid) for e in catalogue(lang).translated_entries()}
         absent = [e.msgid for e in fresh if (e.msgctxt, e.msgid) not in ours]
         assert not absent, f"{lang}: not translated yet (run make messages): {absent[:20]}"
+
+
+def test_translation_functions_keep_names_that_makemessages_reads():
+    """makemessages finds gettext, gettext_lazy, ... and ``_``; an alias such as ``_lazy``
+    would hide every string behind it from the catalogues (and from the test above)."""
+    import re
+
+    alias = re.compile(
+        r"import\s+(?:gettext|gettext_lazy|ngettext|ngettext_lazy|pgettext|pgettext_lazy)"
+        r"\s+as\s+(?!_\b)\w+"
+    )
+    hidden = [
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if "migrations" not in path.parts and alias.search(path.read_text(encoding="utf-8"))
+    ]
+    assert not hidden, f"translation functions imported under another name: {hidden}"

@@ -2,7 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from voltdesk.core.choices import Language
 from voltdesk.core.profiles import PROFILES
@@ -23,11 +23,11 @@ def _textarea(rows: int) -> forms.Textarea:
 class ArticleFilterForm(forms.Form):
     """The list's filters; a wrong value is reported and that filter left out."""
 
-    q = forms.CharField(label=_lazy("Key or question"), required=False, max_length=200)
-    topic = forms.ChoiceField(label=_lazy("Topic"), required=False)
-    status = forms.ChoiceField(label=_lazy("Status"), required=False)
-    kind = forms.ChoiceField(label=_lazy("Kind"), required=False)
-    missing = forms.ChoiceField(label=_lazy("Languages"), required=False)
+    q = forms.CharField(label=gettext_lazy("Key or question"), required=False, max_length=200)
+    topic = forms.ChoiceField(label=gettext_lazy("Topic"), required=False)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False)
+    missing = forms.ChoiceField(label=gettext_lazy("Languages"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,22 +48,24 @@ class TextForm(forms.Form):
     """One language's text of a version; both question and answer, or neither."""
 
     question = forms.CharField(
-        label=_lazy("Question, as a caller asks it"),
+        label=gettext_lazy("Question, as a caller asks it"),
         required=False,
         max_length=500,
         widget=_textarea(2),
     )
     answer = forms.CharField(
-        label=_lazy("Unified answer"),
+        label=gettext_lazy("Unified answer"),
         required=False,
         widget=_textarea(6),
-        help_text=_lazy("What the agent reads out: concrete numbers, time limits, where to go."),
+        help_text=gettext_lazy(
+            "What the agent reads out: concrete numbers, time limits, where to go."
+        ),
     )
     keywords = forms.CharField(
-        label=_lazy("How callers say it"),
+        label=gettext_lazy("How callers say it"),
         required=False,
         widget=_textarea(3),
-        help_text=_lazy("One phrasing per line."),
+        help_text=gettext_lazy("One phrasing per line."),
     )
 
     def __init__(self, *args, language: str, notice: bool = False, **kwargs):
@@ -137,7 +139,7 @@ def texts_from(forms_: list[TextForm]) -> dict:
 
 class ChangeForm(forms.Form):
     change_note = forms.CharField(
-        label=_lazy("What changed and why"),
+        label=gettext_lazy("What changed and why"),
         max_length=2000,
         widget=_textarea(2),
     )
@@ -146,53 +148,55 @@ class ChangeForm(forms.Form):
 
 class NewArticleForm(forms.Form):
     key = forms.SlugField(
-        label=_lazy("Key"),
+        label=gettext_lazy("Key"),
         max_length=100,
-        help_text=_lazy("Unique, with the profile first: il-bill-estimated-reading."),
+        help_text=gettext_lazy("Unique, with the profile first: il-bill-estimated-reading."),
         widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "dir": "ltr"}),
     )
     topic = forms.ChoiceField(
-        label=_lazy("Topic"),
+        label=gettext_lazy("Topic"),
         choices=Topic.choices,
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
     kind = forms.ChoiceField(
-        label=_lazy("Kind"),
+        label=gettext_lazy("Kind"),
         choices=ArticleKind.choices,
         initial=ArticleKind.ANSWER,
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
-        help_text=_lazy("A one-time notice also lists documents, fees, steps and time limits."),
+        help_text=gettext_lazy(
+            "A one-time notice also lists documents, fees, steps and time limits."
+        ),
     )
     business_kind = forms.CharField(
-        label=_lazy("Kind of business"),
+        label=gettext_lazy("Kind of business"),
         max_length=40,
         required=False,
-        help_text=_lazy("For a notice: new_connection, change_of_use, meter_test, ..."),
+        help_text=gettext_lazy("For a notice: new_connection, change_of_use, meter_test, ..."),
         widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "dir": "ltr"}),
     )
     order_types = forms.MultipleChoiceField(
-        label=_lazy("Work-order types"),
+        label=gettext_lazy("Work-order types"),
         choices=OrderType.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     subtypes = forms.MultipleChoiceField(
-        label=_lazy("Work-order subtypes"),
+        label=gettext_lazy("Work-order subtypes"),
         choices=Subtype.choices,
         required=False,
         widget=forms.SelectMultiple(attrs={"class": "form-select form-select-sm", "size": 6}),
     )
     profile = forms.ChoiceField(
-        label=_lazy("Profile"),
+        label=gettext_lazy("Profile"),
         required=False,
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
-    valid_from = forms.DateField(label=_lazy("Valid from"), required=False, widget=DATE)
+    valid_from = forms.DateField(label=gettext_lazy("Valid from"), required=False, widget=DATE)
     valid_to = forms.DateField(
-        label=_lazy("Valid until (not included)"), required=False, widget=DATE
+        label=gettext_lazy("Valid until (not included)"), required=False, widget=DATE
     )
     change_note = forms.CharField(
-        label=_lazy("Note"), max_length=2000, required=False, widget=_textarea(2)
+        label=gettext_lazy("Note"), max_length=2000, required=False, widget=_textarea(2)
     )
 
     def __init__(self, *args, **kwargs):
@@ -203,9 +207,9 @@ class NewArticleForm(forms.Form):
 
 
 class ValidityForm(forms.Form):
-    valid_from = forms.DateField(label=_lazy("Valid from"), required=False, widget=DATE)
+    valid_from = forms.DateField(label=gettext_lazy("Valid from"), required=False, widget=DATE)
     valid_to = forms.DateField(
-        label=_lazy("Valid until (not included)"), required=False, widget=DATE
+        label=gettext_lazy("Valid until (not included)"), required=False, widget=DATE
     )
 
 
