@@ -51,11 +51,10 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from voltdesk.core.access import sees_money, visible_bills, visible_contracts, visible_customers
+from voltdesk.core.access import visible_billed_lines
 
 from .choices import BillStatus, LineKind, TouPeriod
 from .display import CENT, format_money, format_quantity
-from .models import BillLine
 
 # The states of a document that has been issued: a draft is never reported.
 REPORTED = [BillStatus.ISSUED, BillStatus.CREDITED]
@@ -222,14 +221,7 @@ class Report:
 
 def lines_seen_by(user) -> QuerySet:
     """The bill lines ``user`` may report on (see the module's "Who sees money")."""
-    if sees_money(user):
-        return BillLine.objects.filter(bill__in=visible_bills(user).values("pk"))
-    return BillLine.objects.filter(
-        kind=LineKind.ENERGY,
-        bill__status__in=REPORTED,
-        bill__customer__in=visible_customers(user).values("pk"),
-        bill__contract__in=visible_contracts(user).values("pk"),
-    )
+    return visible_billed_lines(user)
 
 
 def _next_month(month: dt.date) -> dt.date:

@@ -361,6 +361,26 @@ def visible_bills(user, qs: QuerySet | None = None) -> QuerySet:
     return qs.none()
 
 
+def visible_billed_lines(user, qs: QuerySet | None = None) -> QuerySet:
+    """Lines of the documents a user may report on.
+
+    Whoever sees money reads the lines of ``visible_bills``; a company role without
+    money (the energy manager) reads only the energy lines (kWh, never amounts) of its
+    own customer's issued and credited documents, under its contracts.
+    """
+    from voltdesk.billing.models import BillLine
+
+    qs = BillLine.objects.all() if qs is None else qs
+    if sees_money(user):
+        return qs.filter(bill__in=visible_bills(user).values("pk"))
+    return qs.filter(
+        kind="energy",
+        bill__status__in=["issued", "credited"],
+        bill__customer__in=visible_customers(user).values("pk"),
+        bill__contract__in=visible_contracts(user).values("pk"),
+    )
+
+
 def visible_payments(user, qs: QuerySet | None = None) -> QuerySet:
     from voltdesk.billing.models import Payment
 
