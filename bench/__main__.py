@@ -25,10 +25,17 @@ def main(argv=None) -> int:
     from django.db import connection
 
     from . import (  # noqa: F401 - importing registers the scenarios
+        analytics_classifier,
+        analytics_forecast,
+        analytics_queries,
+        analytics_rootcauses,
+        appointments_booking,
         club,
+        einvoices,
         knowledge,
         lounge,
         machine,
+        prepaid_month,
         scenarios,
         workorders_import,
         workorders_intake,

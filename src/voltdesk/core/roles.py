@@ -122,6 +122,15 @@ _REVIEW_SUPERVISE = [
 ]
 _CORRECTIONS_WORK = ["knowledge.view_correctiontask", "knowledge.change_correctiontask"]
 
+# Work-order analytics: supervisors see dashboards, root causes, forecasts and the
+# staffing plan, and train the classifier; agents get its suggestions while typing.
+_ANALYTICS = [
+    "analytics.view_analytics",
+    "analytics.view_classifiermodel",
+    "analytics.add_classifiermodel",
+    "analytics.view_staffingassumptions",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CUSTOMER: [],
     AGENT: _DESK_READ
@@ -152,6 +161,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _BILL_COLLECT
     + _BILL_RUN
     + _REVIEW_SUPERVISE
+    + _ANALYTICS
     + _KNOWLEDGE_READ,
     KNOWLEDGE_EDITOR: _DESK_READ + _WO_READ + _CORRECTIONS_WORK + _KNOWLEDGE_READ + _KNOWLEDGE_EDIT,
     DEMAND_MANAGER: _DESK_READ + ["notifications.view_message"] + _WO_READ,

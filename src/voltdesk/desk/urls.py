@@ -11,4 +11,6 @@ urlpatterns = [
     path("club/", include("voltdesk.keyaccounts.urls")),
     path("orders/", include("voltdesk.workorders.urls")),
     path("knowledge/", include("voltdesk.knowledge.urls")),
+    path("analytics/", include("voltdesk.analytics.urls")),
+    path("halls/", include("voltdesk.appointments.urls")),
 ]

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from . import bills, club, company, payments, reports, views, workorders
+from . import (
+    applications,
+    appointments,
+    bills,
+    club,
+    company,
+    einvoices,
+    packages,
+    payments,
+    reports,
+    views,
+    workorders,
+)
 
 app_name = "portal"
 urlpatterns = [
@@ -24,4 +36,11 @@ urlpatterns = [
     path("survey/<str:token>/", club.survey, name="survey"),
     path("company/users/", company.company_users, name="company_users"),
     path("company/users/<int:pk>/", company.company_user, name="company_user"),
+]
+# Residential self-service: each module holds its own patterns.
+urlpatterns += [
+    *packages.urlpatterns,
+    *einvoices.urlpatterns,
+    *appointments.urlpatterns,
+    *applications.urlpatterns,
 ]
