@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "voltdesk.analytics",
     "voltdesk.prepaid",
     "voltdesk.appointments",
+    "voltdesk.demand",
     "voltdesk.api",
     "voltdesk.desk",
     "voltdesk.portal",
@@ -92,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "voltdesk.core.context_processors.utility",
+                "voltdesk.demand.context_processors.demand_banner",
             ],
         },
     },
@@ -151,6 +153,23 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Celery: in-process (eager) for the demo and tests unless a broker is named.
+# A cache every process on the machine shares (forecasts behind the staffing plan
+# take seconds to fit): Redis when VOLTDESK_CACHE_URL names one, else files.
+if os.environ.get("VOLTDESK_CACHE_URL", "").startswith("redis"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["VOLTDESK_CACHE_URL"],
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ALWAYS_EAGER = env_bool(

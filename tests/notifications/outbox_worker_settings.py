@@ -4,3 +4,4 @@ from voltdesk.settings import *  # noqa: F403
 
 NOTIFICATIONS_RETRY_BASE_SECONDS = 0.2
 NOTIFICATIONS_RETRY_MAX_SECONDS = 1
+DEMAND_FANOUT_RANGE = 10  # many small ranges, so a worker can be killed among them

@@ -200,6 +200,39 @@ def _published_notice():
     return Article.objects.get(key="pages-notice")
 
 
+def _bill_link_token(bill):
+    from voltdesk.billing.einvoices import bill_link_token
+
+    return bill_link_token(bill)
+
+
+def _demand_event(w):
+    """A declared excess-demand event on a feeder of its own, two days ahead."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from voltdesk.core.models import Area, Feeder, Region
+    from voltdesk.demand.services import EventRequest, declare_event
+
+    area = Area.objects.create(region=Region.objects.create(name="Hot land"), name="HL")
+    Feeder.objects.create(area=area, name="HL-1")
+    start = timezone.now() + dt.timedelta(days=2)
+    return declare_event(
+        EventRequest(
+            title="Heat", starts_at=start, ends_at=start + dt.timedelta(hours=4), areas=(area,)
+        )
+    )
+
+
+def _call_of(w):
+    """A call-list entry for A with no account manager: no manager's list holds it."""
+    from voltdesk.demand.models import CallListEntry
+
+    event = _demand_event(w)
+    return CallListEntry.objects.create(event=event, customer=w.a, due_at=event.starts_at)
+
+
 _CLUB_STAFF_ONLY = {"agent": 403, "manager": 403, "other_manager": 403, "dispatcher": 403}
 _CLUB_TEAM = {"agent": 403, "dispatcher": 403}
 # The dispatch board and power back: dispatchers and supervisors.
@@ -212,6 +245,13 @@ PAGES = {
     "desk:bill": desk(lambda w: {"ref": w.a.ref, "number": _bill_of(w.a).number}, dispatcher=404),
     "desk:bill_pdf": desk(
         lambda w: {"ref": w.a.ref, "number": _bill_of(w.a).number}, html=False, dispatcher=404
+    ),
+    # An unpaid bill has no e-invoice yet (409); a dispatcher reads no bills (404).
+    "desk:bill_einvoice_pdf": desk(
+        lambda w: {"ref": w.a.ref, "number": _bill_of(w.a).number},
+        html=False,
+        dispatcher=404,
+        **dict.fromkeys(("agent", "manager", "other_manager", "supervisor"), 409),
     ),
     "desk:club:overview": desk(club=True, **_CLUB_STAFF_ONLY),
     "desk:club:evaluate": desk(method="post", club=True, **_CLUB_STAFF_ONLY, supervisor=302),
@@ -274,6 +314,48 @@ PAGES = {
     # empty send is refused, naming the fields (tests/knowledge/test_notices.py).
     "desk:knowledge:notice_pdf": desk(lambda w: {"key": _published_notice().key}, html=False),
     "desk:knowledge:notice_send": desk(method="post", **dict.fromkeys(_STAFF, 400)),
+    # Excess-demand events: every desk role but agents reads them; only demand managers
+    # declare and cancel (tests/demand); account managers record their own members' calls.
+    "desk:demand:events": desk(agent=403),
+    "desk:demand:event": desk(lambda w: {"pk": _demand_event(w).pk}, agent=403),
+    "desk:demand:cancel": desk(
+        lambda w: {"pk": _demand_event(w).pk}, method="post", **dict.fromkeys(_STAFF, 403)
+    ),
+    "desk:demand:calls": desk(agent=403, dispatcher=403, supervisor=403),
+    "desk:demand:record_call": desk(
+        lambda w: {"pk": _call_of(w).pk},
+        method="post",
+        agent=403,
+        dispatcher=403,
+        supervisor=403,
+        manager=404,
+        other_manager=404,
+    ),
+    # Work-order analytics: supervisors; the classifier's suggestion while typing: every
+    # role that opens work orders (tests/analytics).
+    # Service halls: every desk role; unknown halls and bookings are 404 (tests/appointments
+    # proves bookings of one customer never reach another).
+    "desk:appointments:halls": desk(),
+    "desk:appointments:hall_day": desk(lambda w: {"code": "no-hall"}, **dict.fromkeys(_STAFF, 404)),
+    "desk:appointments:mark": desk(
+        lambda w: {"reference": "X0"}, method="post", **dict.fromkeys(_STAFF, 404)
+    ),
+    "desk:analytics:dashboard": desk(**_CLUB_STAFF_ONLY),
+    "desk:analytics:dashboard_view": desk(lambda w: {"view": "sla"}, **_CLUB_STAFF_ONLY),
+    "desk:analytics:dashboard_export": desk(
+        lambda w: {"table": "volume_type", "fmt": "csv"}, html=False, **_CLUB_STAFF_ONLY
+    ),
+    "desk:analytics:dashboard_workbook": desk(
+        lambda w: {"view": "volume"}, html=False, **_CLUB_STAFF_ONLY
+    ),
+    "desk:analytics:root_causes": desk(**_CLUB_STAFF_ONLY),
+    "desk:analytics:root_causes_pdf": desk(
+        lambda w: {"month": "2026-07"}, html=False, **_CLUB_STAFF_ONLY
+    ),
+    "desk:analytics:staffing": desk(**_CLUB_STAFF_ONLY),
+    "desk:analytics:staffing_csv": desk(html=False, **_CLUB_STAFF_ONLY),
+    "desk:analytics:classify": desk(),
+    "desk:analytics:classifier": desk(**_CLUB_STAFF_ONLY),
     "portal:home": portal(),
     "portal:orders": portal(),
     "portal:order": portal(lambda w: {"pk": _order_of(w.a).pk}, other_customer=404),
@@ -292,6 +374,29 @@ PAGES = {
         lambda w: {"number": _bill_of(w.a).number}, html=False, other_customer=404
     ),
     "portal:payments": portal(),
+    "portal:einvoice_pdf": portal(
+        lambda w: {"number": _bill_of(w.a).number}, html=False, customer=409, other_customer=404
+    ),
+    "portal:ebills": portal(),
+    "portal:appointments": portal(),
+    "portal:appointment_new": portal(),
+    "portal:appointment": portal(lambda w: {"reference": "X0"}, customer=404, other_customer=404),
+    "portal:appointment_cancel": portal(
+        lambda w: {"reference": "X0"}, method="post", html=False, customer=404, other_customer=404
+    ),
+    "portal:appointment_reschedule": portal(
+        lambda w: {"reference": "X0"}, customer=404, other_customer=404
+    ),
+    "portal:applications": portal(),
+    "portal:application_new": portal(),
+    "portal:application": portal(lambda w: {"pk": 999999}, customer=404, other_customer=404),
+    "portal:einvoice_verify": portal(),
+    # The signed e-bill link is the credential, as a survey link is.
+    "portal:ebill_link": Page(
+        args=lambda w: {"token": _bill_link_token(_bill_of(w.a))},
+        expect=dict.fromkeys(WHO, 200),
+        html=False,
+    ),
     "portal:online_payment": portal(
         lambda w: {"ref": _online_payment_of(w.a).provider_ref}, other_customer=404
     ),
@@ -304,6 +409,19 @@ PAGES = {
     "portal:meeting_ics": portal(
         lambda w: {"pk": w.club.meeting.pk}, club=True, html=False, other_customer=404
     ),
+    # Prepaid packages are for households: A's and B's business users are refused
+    # (tests/prepaid proves one household never reaches another's package).
+    "portal:packages": portal(customer=403, other_customer=403),
+    "portal:package_buy": portal(method="post", html=False, customer=403, other_customer=403),
+    "portal:package_sandbox_pay": portal(
+        lambda w: {"ref": "sbx_pkg_x"}, customer=403, other_customer=403
+    ),
+    "portal:package_card": portal(method="post", html=False, customer=403, other_customer=403),
+    "portal:package_card_unbind": portal(
+        method="post", html=False, customer=403, other_customer=403
+    ),
+    "portal:package": portal(lambda w: {"pk": 1}, customer=403, other_customer=403),
+    "portal:package_move_out": portal(lambda w: {"pk": 1}, customer=403, other_customer=403),
     # The link's token is the credential: whoever holds it answers, signed in or not.
     "portal:survey": Page(
         args=lambda w: {"token": w.club.survey.token},
@@ -312,7 +430,12 @@ PAGES = {
     ),
 }
 DESK_PAGES = [name for name in PAGES if name.startswith("desk:")]
-PORTAL_HTML = [name for name, page in PAGES.items() if name.startswith("portal:") and page.html]
+# Portal pages the test world's (business) customers open themselves.
+PORTAL_HTML = [
+    name
+    for name, page in PAGES.items()
+    if name.startswith("portal:") and page.html and page.expect["customer"] == 200
+]
 
 
 def _names(patterns, namespace):
@@ -340,6 +463,7 @@ def test_every_row_says_what_everyone_gets():
 def visit(world, make_user, make_customer, settings, tmp_path):
     """Build a page's world (seeding the club when it needs it) and its visitors."""
     settings.MEDIA_ROOT = tmp_path / "media"  # attachments written by a row's world
+    settings.ANALYTICS_STORE = str(tmp_path / "analytics.duckdb")  # built on first visit
 
     def prepare(name):
         page = PAGES[name]

@@ -15,6 +15,7 @@ from voltdesk.billing.api import router as billing_router
 from voltdesk.customers.api import router as customers_router
 from voltdesk.keyaccounts.api import router as keyaccounts_router
 from voltdesk.metering.api import router as metering_router
+from voltdesk.prepaid.api import router as prepaid_router
 from voltdesk.workorders.api import router as workorders_router
 
 from .auth import api_auth
@@ -57,3 +58,4 @@ api.add_router("/", metering_router)
 api.add_router("/", keyaccounts_router)
 api.add_router("/", workorders_router)
 api.add_router("/", billing_router)
+api.add_router("/", prepaid_router)

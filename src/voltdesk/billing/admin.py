@@ -73,3 +73,43 @@ class BillingRunAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         # Runs are started by the command, which owns the rules.
         return False
+
+
+# E-invoices and e-bill choices (billing/einvoices.py owns the rules).
+from .models import BillDelivery, EInvoice  # noqa: E402
+
+
+@admin.register(EInvoice)
+class EInvoiceAdmin(admin.ModelAdmin):
+    list_display = ["number", "bill", "customer", "status", "issued_at", "paid_at", "sealed_at"]
+    list_filter = ["status", "language"]
+    search_fields = ["number", "bill__number", "customer__ref"]
+    readonly_fields = [
+        "number",
+        "bill",
+        "customer",
+        "status",
+        "issued_at",
+        "paid_at",
+        "language",
+        "sealed_at",
+        "sha256",
+        "pdf",
+        "size",
+    ]
+
+    def has_add_permission(self, request):
+        # Issued from paid bills only; a sealed invoice is never edited.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BillDelivery)
+class BillDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["customer", "channel", "address", "changed_at", "changed_by"]
+    list_filter = ["channel"]
+    search_fields = ["customer__ref", "address"]
+    raw_id_fields = ["customer"]
+    readonly_fields = ["changed_at", "changed_by"]

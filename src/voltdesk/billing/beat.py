@@ -14,4 +14,15 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30),
         "options": {"expires": 6 * 3600},
     },
+    # E-invoices for newly paid bills and e-bills for newly issued ones (einvoice_tasks).
+    "billing-issue-einvoices": {
+        "task": "voltdesk.billing.einvoice_tasks.issue_einvoices",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    "billing-send-ebills": {
+        "task": "voltdesk.billing.einvoice_tasks.send_ebills",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
 }

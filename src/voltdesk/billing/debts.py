@@ -18,6 +18,10 @@ instalments in order; when all are paid the arrangement is completed. An
 instalment still unpaid ``BREAK_AFTER_DAYS`` days after its due date breaks the
 arrangement (``check_arrangements``): late fees restart from that day, not for
 the time the arrangement was kept.
+
+Holds (``register_late_fee_hold``). Another app may say a bill accrues no late fee
+before a day: a prepaid package's month whose bill exceeded the credit may be paid
+within 15 days; late fees then count from that day on, not for the 15 days.
 """
 
 import calendar
@@ -39,6 +43,25 @@ from .payments import CENT, ZERO, PaymentError, to_cents, today
 
 BREAK_AFTER_DAYS = 15  # an instalment unpaid this long after its due date breaks the arrangement
 MAX_INSTALMENTS = 60
+
+# Other apps' reasons a bill accrues no late fee before a day (prepaid packages: a
+# month's shortfall may be paid within 15 days). Each is ``fn(bill_ids) -> {bill_id:
+# day}``; registered by the app (its AppConfig.ready), so billing imports none of them.
+LATE_FEE_HOLDS: list = []
+
+
+def register_late_fee_hold(fn) -> None:
+    """Add ``fn(bill_ids) -> {bill_id: date}``: no late fee accrues on a bill before its date."""
+    if fn not in LATE_FEE_HOLDS:
+        LATE_FEE_HOLDS.append(fn)
+
+
+def _held_until(bill_ids) -> dict[int, date]:
+    held: dict[int, date] = {}
+    for fn in LATE_FEE_HOLDS:
+        for bill_id, day in fn(bill_ids).items():
+            held[bill_id] = max(held.get(bill_id, day), day)
+    return held
 
 
 def late_fee_number(bill_id: int, to: date) -> str:
@@ -117,11 +140,14 @@ def charge_late_fees(as_of: date, *, user=None) -> dict:
     )
     rows = list(overdue)
     broke = _break_days([r["pk"] for r in rows])
+    held = _held_until([r["pk"] for r in rows]) if rows else {}
     now = timezone.now()
     due = as_of + timedelta(days=utility.payment_terms_days)
     docs, plans = [], []
     for r in rows:
-        start = max(d for d in (r["due_date"], r["last_fee_end"], broke.get(r["pk"])) if d)
+        # A hold (a prepaid shortfall's 15 days) is a free period: days count from its end.
+        marks = (r["due_date"], r["last_fee_end"], broke.get(r["pk"]), held.get(r["pk"]))
+        start = max(d for d in marks if d)
         days = (as_of - start).days
         if days <= 0:
             continue
@@ -316,5 +342,6 @@ __all__ = [
     "agree_arrangement",
     "charge_late_fees",
     "check_arrangements",
+    "register_late_fee_hold",
     "split_instalments",
 ]

@@ -30,3 +30,7 @@ def collect_debts() -> dict:
         "amount": str(figures["amount"]),
         "customers_credit_applied": applied,
     }
+
+
+# Celery discovers ``tasks`` modules only.
+from .einvoice_tasks import issue_einvoices, seal_einvoices, send_ebills  # noqa: E402, F401

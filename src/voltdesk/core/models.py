@@ -79,6 +79,17 @@ class Utility(models.Model):
         default=Decimal("0"),
         help_text=_("share of the overdue amount, e.g. 0.002 is 0.2 % a day"),
     )
+    # Excess-demand events and planned outages (cn: planned outages announced 7
+    # days ahead, temporary maintenance told to important customers 24 hours ahead).
+    planned_outage_notice_days = models.PositiveSmallIntegerField(
+        _("planned outage notice (days)"), default=7
+    )
+    temporary_outage_notice_hours = models.PositiveSmallIntegerField(
+        _("temporary outage notice (hours)"), default=24
+    )
+    demand_call_lead_hours = models.PositiveSmallIntegerField(
+        _("call club members this many hours before an event"), default=24
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -131,6 +131,21 @@ _ANALYTICS = [
     "analytics.view_staffingassumptions",
 ]
 
+# Excess-demand events: demand managers declare them; every desk role reads them;
+# account managers work their call lists; supervisors see who has not been reached.
+_DEMAND_READ = [
+    "demand.view_demandevent",
+    "demand.view_sheddingwindow",
+    "demand.view_calllistentry",
+    "demand.view_eventwarning",
+]
+_DEMAND_DECLARE = [
+    "demand.add_demandevent",
+    "demand.change_demandevent",
+    "demand.declare_demandevent",
+]
+_DEMAND_CALL = ["demand.change_calllistentry"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CUSTOMER: [],
     AGENT: _DESK_READ
@@ -147,8 +162,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _WO_WORK
     + _BILL_READ
     + _BILL_COLLECT
+    + _DEMAND_READ
+    + _DEMAND_CALL
     + _KNOWLEDGE_READ,
-    DISPATCHER: _DESK_READ + _WO_READ + _WO_WORK + _WO_DISPATCH + _KNOWLEDGE_READ,
+    DISPATCHER: _DESK_READ + _WO_READ + _WO_WORK + _WO_DISPATCH + _DEMAND_READ + _KNOWLEDGE_READ,
     SUPERVISOR: _DESK_READ
     + ["notifications.view_message"]
     + _CLUB_READ
@@ -162,9 +179,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _BILL_RUN
     + _REVIEW_SUPERVISE
     + _ANALYTICS
+    + _DEMAND_READ
     + _KNOWLEDGE_READ,
     KNOWLEDGE_EDITOR: _DESK_READ + _WO_READ + _CORRECTIONS_WORK + _KNOWLEDGE_READ + _KNOWLEDGE_EDIT,
-    DEMAND_MANAGER: _DESK_READ + ["notifications.view_message"] + _WO_READ,
+    DEMAND_MANAGER: _DESK_READ
+    + ["notifications.view_message"]
+    + _WO_READ
+    + _DEMAND_READ
+    + _DEMAND_DECLARE,
     ADMINISTRATOR: "__all__",
 }
 

@@ -488,10 +488,14 @@ def seed_demo(
         result_users.append((username, roles.CUSTOMER, planted[key].ref))
 
     _seed_club(profile, b, as_of_month=b.as_of_month)
-    _seed_work_orders(profile, seed, utility, as_of_month=b.as_of_month, customers=len(plan))
+    _seed_work_orders(
+        profile, seed, utility, as_of_month=b.as_of_month, customers=len(plan), today=today
+    )
     _seed_billing(b, zone, today=today, planted=planted)
     _seed_knowledge(profile)
     _seed_review_loop(profile)
+    _seed_analytics(profile, seed, today=today)
+    _seed_self_service(profile, planted, today=today)
     return SeedResult(customers=len(plan), sites=len(sites), readings=count, users=result_users)
 
 
@@ -646,8 +650,10 @@ def _seed_billing(b: "_Builder", zone: ZoneInfo, *, today: date, planted: dict) 
     charge_late_fees(today)
 
 
-def _seed_work_orders(profile, seed, utility, *, as_of_month: date, customers: int) -> None:
-    """A year of closed work orders, a desk ready to work, and today's open orders."""
+def _seed_work_orders(
+    profile, seed, utility, *, as_of_month: date, customers: int, today: date
+) -> None:
+    """27 months of closed work orders up to yesterday, a desk ready, today's open orders."""
     from voltdesk.workorders import demo as workorders_demo
 
     workorders_demo.prepare_desk(profile)
@@ -658,8 +664,31 @@ def _seed_work_orders(profile, seed, utility, *, as_of_month: date, customers: i
         zone=ZoneInfo(utility.time_zone),
         country=utility.holiday_country,
         customers=customers,
+        through=today - timedelta(days=1),
     )
     workorders_demo.seed_open_orders(profile, seed)
+
+
+def _seed_analytics(profile: str, seed: int, *, today: date) -> None:
+    """Temperatures for the forecasts, and a classifier trained on the demo's history."""
+    from voltdesk.analytics.classifier import train_classifier
+    from voltdesk.analytics.demo import seed_temperatures
+    from voltdesk.analytics.staffing import plan_week
+
+    seed_temperatures(profile, 830, today=today, seed=seed)
+    train_classifier()
+    # Next week's plan fits two forecasts: fit them now, into the shared cache,
+    # so the supervisor's first look at the staffing page is quick.
+    plan_week()
+
+
+def _seed_self_service(profile: str, planted: dict, *, today: date) -> None:
+    """The residential demo customer's prepaid package, e-invoices and appointment."""
+    from voltdesk.billing.einvoices import seed_demo_einvoices
+    from voltdesk.prepaid.demo import seed_prepaid_demo
+
+    seed_demo_einvoices(planted["residential"])
+    seed_prepaid_demo(planted["residential"], today)
 
 
 def _seed_club(profile: str, b: "_Builder", *, as_of_month: date) -> None:

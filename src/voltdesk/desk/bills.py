@@ -3,12 +3,16 @@
 Staff read bills through ``core.access.visible_bills`` (the role's
 ``billing.view_bill``); staff without it get 404, like a bill that does not exist.
 The desk shows drafts too: staff answer callers about the bill that is coming.
+``bill_einvoice_pdf``: the sealed e-invoice of a paid bill, the very file the
+customer downloads (issued on the spot if the hourly batch has not reached it);
+an unpaid bill answers 409 with the amount still open.
 The customer 360's bills card is ``{% bills_card customer %}`` (templatetags).
 """
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from voltdesk.billing import einvoices
 from voltdesk.billing.display import bill_context, bill_for_display, bill_language
 from voltdesk.billing.pdf import CONTENT_TYPE, pdf_filename, render_bill_pdf
 from voltdesk.core.access import visible_bills, visible_customers
@@ -46,4 +50,18 @@ def bill_pdf(request, ref, number):
     _customer, found = _find(request.user, ref, number)
     response = HttpResponse(render_bill_pdf(found, get_utility()), content_type=CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{pdf_filename(found)}"'
+    return response
+
+
+@staff_required
+def bill_einvoice_pdf(request, ref, number):
+    """The customer's sealed e-invoice of a paid bill, for the agent to send or print."""
+    _customer, found = _find(request.user, ref, number)
+    try:
+        invoice = einvoices.einvoice_for_bill(found, user=request.user)
+        data = einvoices.einvoice_pdf(invoice)
+    except einvoices.EInvoiceError as exc:
+        return HttpResponse(exc.message, status=409, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(data, content_type=einvoices.CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{einvoices.pdf_filename(invoice)}"'
     return response

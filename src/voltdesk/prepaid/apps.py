@@ -6,3 +6,11 @@ class PrepaidConfig(AppConfig):
     name = "voltdesk.prepaid"
     label = "prepaid"
     verbose_name = _("Prepaid packages")
+
+    def ready(self):
+        # billing does not import prepaid: the late-fee rule asks the holds registered here.
+        from voltdesk.billing import debts
+
+        from .settlement import late_fee_held_until
+
+        debts.register_late_fee_hold(late_fee_held_until)

@@ -1,7 +1,8 @@
-"""A year of realistic work-order history for the demo, and a desk ready to work.
+"""Realistic work-order history for the demo (27 months), and a desk ready to work.
 
-Volume: about 0.3 orders per customer a year with a floor of 1,500, so the
-analytics have data even in a small demo. Daily volume follows the week
+Volume: about 0.3 orders per customer a year with a floor of 1,500 a year, so
+the analytics have data even in a small demo; 27 months so that dashboards can
+compare with last year and forecasts can learn the yearly season. Daily volume follows the week
 (fewer at weekends), the year (June–September well above the rest, faults
 most of all: air conditioning and storms) and holidays (lower). The mix:
 faults 40 %, consultations 30 %, business 15 %, complaints 8 %, suggestions
@@ -24,6 +25,7 @@ from .models import Crew, DeskAgent, Queue, Transition, WorkOrder
 
 RATE_PER_CUSTOMER = 0.3
 FLOOR = 1500
+HISTORY_MONTHS = 27
 TYPES = [("fault", 40), ("consultation", 30), ("business", 15), ("complaint", 8), ("suggestion", 7)]
 SUBTYPES = {
     "fault": ["power_out", "power_out", "partial_power", "line_down", "meter_fault"],
@@ -158,17 +160,35 @@ def prepare_desk(profile: str) -> None:
                 queues[code].agents.add(user)
 
 
+def _months_before(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 - count
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def seed_work_order_history(
-    profile: str, seed: int, *, as_of_month: date, zone: ZoneInfo, country: str, customers: int
+    profile: str,
+    seed: int,
+    *,
+    as_of_month: date,
+    zone: ZoneInfo,
+    country: str,
+    customers: int,
+    months: int = HISTORY_MONTHS,
+    through: date | None = None,
 ) -> int:
-    """Closed orders for the 12 months before ``as_of_month``; returns how many."""
+    """Closed orders from ``months`` months before ``as_of_month`` up to ``through``
+    (default: the end of the month before); returns how many.
+
+    Pass ``through`` = yesterday so forecasts see no empty days before today.
+    """
     rng = random.Random(seed * 7919 + 11)
     days = []
-    day = date(as_of_month.year - 1, as_of_month.month, 1)
-    while day < as_of_month:
+    day = _months_before(as_of_month.replace(day=1), months)
+    last = through or as_of_month.replace(day=1) - timedelta(days=1)
+    while day <= last:
         days.append(day)
         day += timedelta(days=1)
-    total = max(FLOOR, int(customers * RATE_PER_CUSTOMER))
+    total = int(max(FLOOR, customers * RATE_PER_CUSTOMER) * len(days) / 365)
     weights = _daily_weights(days, profile, country)
     sites = list(Site.objects.values_list("pk", "customer_id", "area_id", "feeder_id"))
     areas = list(Area.objects.values_list("pk", flat=True))

@@ -9,6 +9,7 @@ written on the order. Anonymous callers get no survey: there is nobody to ask.
 import logging
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import Action, Status
@@ -43,5 +44,7 @@ def record_satisfaction(work_order_ref: str, customer_id: int, csat: int) -> Non
     if not work_order_ref.isdigit():
         return
     WorkOrder.objects.filter(pk=int(work_order_ref), customer_id=customer_id).update(
-        satisfaction=csat
+        # .update() skips auto_now: stamp it, so analytics' incremental refresh sees it.
+        satisfaction=csat,
+        updated_at=timezone.now(),
     )

@@ -133,6 +133,8 @@ class WorkOrder(models.Model):
             models.Index(fields=["created_at"], name="wo_created"),
             models.Index(fields=["feeder", "created_at"], name="wo_feeder_created"),
             models.Index(fields=["area", "created_at"], name="wo_area_created"),
+            # Analytics' incremental refresh reads the orders changed since its last run.
+            models.Index(fields=["updated_at"], name="wo_updated"),
         ]
         verbose_name = _("work order")
         verbose_name_plural = _("work orders")
