@@ -684,9 +684,11 @@ def _seed_analytics(profile: str, seed: int, *, today: date) -> None:
 
 def _seed_self_service(profile: str, planted: dict, *, today: date) -> None:
     """The residential demo customer's prepaid package, e-invoices and appointment."""
+    from voltdesk.appointments.demo import seed_appointments
     from voltdesk.billing.einvoices import seed_demo_einvoices
     from voltdesk.prepaid.demo import seed_prepaid_demo
 
+    seed_appointments(profile, today)
     seed_demo_einvoices(planted["residential"])
     seed_prepaid_demo(planted["residential"], today)
 
