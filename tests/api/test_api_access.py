@@ -125,6 +125,8 @@ PROVEN_ELSEWHERE = {
     ("POST", "/payments"),
     ("POST", "/payments/online"),
     ("POST", "/payments/webhook/sandbox"),
+    # The package purchase's webhook: its signature is the credential (tests/prepaid).
+    ("POST", "/prepaid/webhook/sandbox"),
 }
 
 
