@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.utils import translation
 
 from voltdesk.core import roles
 from voltdesk.core.services import init_utility
@@ -17,6 +18,14 @@ _refs = itertools.count(1)
 def fast_password_hashing(settings):
     # Tests create many users; PBKDF2 would dominate the run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def english_by_default():
+    # A request that activated a user's language leaves it active in the thread, and
+    # management commands speak the active language: each test starts from English.
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
