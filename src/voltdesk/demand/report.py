@@ -12,6 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Max, Min, Q, Sum
+from django.utils import timezone
 
 from voltdesk.metering.models import Reading
 from voltdesk.notifications.choices import MessageStatus
@@ -40,7 +41,6 @@ class EventReport:
     calls_total: int
     calls_acknowledged: int
     calls_overdue: int
-    calls_by_manager: list[dict]
     sites_with_intervals: int
     event_kwh: Decimal | None
     baseline_kwh: Decimal | None
@@ -81,66 +81,44 @@ def consumption(event: DemandEvent) -> tuple[int, Decimal | None, Decimal | None
 
 
 def event_report(event: DemandEvent, now=None) -> EventReport:
-    from django.utils import timezone
-
     now = now or timezone.now()
-    channels = []
-    written = (
+    sent = Q(message__status__in=[MessageStatus.SENT, MessageStatus.DELIVERED])
+    rows = (
         EventWarning.objects.filter(event=event)
         .values("channel")
         .annotate(
             customers=Count("customer", distinct=True),
             first=Min("created_at"),
             last=Max("created_at"),
+            sent=Count("pk", filter=sent),
+            failed=Count("pk", filter=Q(message__status=MessageStatus.FAILED)),
         )
         .order_by("channel")
     )
-    statuses = {
-        (row["channel"], row["message__status"]): row["n"]
-        for row in EventWarning.objects.filter(event=event, message__isnull=False)
-        .values("channel", "message__status")
-        .annotate(n=Count("pk"))
-    }
-    for row in written:
-        channels.append(
-            ChannelFigures(
-                channel=row["channel"],
-                customers=row["customers"],
-                first=row["first"],
-                last=row["last"],
-                delivered=sum(
-                    n
-                    for (ch, st), n in statuses.items()
-                    if ch == row["channel"] and st in (MessageStatus.SENT, MessageStatus.DELIVERED)
-                )
-                if row["channel"] != WarningChannel.CALL
-                else row["customers"],
-                failed=sum(
-                    n
-                    for (ch, st), n in statuses.items()
-                    if ch == row["channel"] and st == MessageStatus.FAILED
-                ),
-            )
+    channels = [
+        ChannelFigures(
+            channel=row["channel"],
+            customers=row["customers"],
+            first=row["first"],
+            last=row["last"],
+            # A call has no outbox message: the acknowledgement is its delivery.
+            delivered=row["customers"] if row["channel"] == WarningChannel.CALL else row["sent"],
+            failed=row["failed"],
         )
-    calls = CallListEntry.objects.filter(event=event)
-    by_manager = list(
-        calls.values(
-            "manager__user__username", "manager__user__first_name", "manager__user__last_name"
-        )
-        .annotate(
-            total=Count("pk"),
-            acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
-        )
-        .order_by("manager__user__username")
+        for row in rows
+    ]
+    calls = CallListEntry.objects.filter(event=event).aggregate(
+        total=Count("pk"),
+        acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
+        overdue=Count("pk", filter=Q(acknowledged_at__isnull=True, due_at__lt=now)),
     )
     sites, event_kwh, baseline = consumption(event)
     return EventReport(
         event=event,
         channels=channels,
-        calls_total=calls.count(),
-        calls_acknowledged=calls.exclude(acknowledged_at__isnull=True).count(),
-        calls_overdue=calls.filter(acknowledged_at__isnull=True, due_at__lt=now).count(),
-        calls_by_manager=by_manager,
+        calls_total=calls["total"],
+        calls_acknowledged=calls["acknowledged"],
+        calls_overdue=calls["overdue"],
         sites_with_intervals=sites,
         event_kwh=event_kwh,
         baseline_kwh=baseline,

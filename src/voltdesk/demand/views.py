@@ -18,6 +18,7 @@ from datetime import datetime
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -84,54 +85,53 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+def _declare(form, actor):
+    """The declared event, or None with the refusal on the form."""
+    data = form.cleaned_data
+    try:
+        return services.declare_event(
+            services.EventRequest(
+                title=data["title"],
+                kind=data["kind"],
+                severity=data["severity"],
+                starts_at=_aware(data["starts_at"]),
+                ends_at=_aware(data["ends_at"]),
+                rotation_minutes=data["rotation_minutes"],
+                regions=tuple(data["regions"]),
+                areas=tuple(data["areas"]),
+                feeders=tuple(data["feeders"]),
+                reason=data["reason"],
+            ),
+            actor=actor,
+        )
+    except services.DemandError as exc:
+        form.add_error(None, str(exc))
+        return None
+
+
 @permission_required(READ)
 def events(request):
-    form = None
-    if request.user.has_perm(DECLARE):
-        form = EventForm(request.POST or None)
-        if request.method == "POST":
-            if form.is_valid():
-                data = form.cleaned_data
-                try:
-                    event = services.declare_event(
-                        services.EventRequest(
-                            title=data["title"],
-                            kind=data["kind"],
-                            severity=data["severity"],
-                            starts_at=_aware(data["starts_at"]),
-                            ends_at=_aware(data["ends_at"]),
-                            rotation_minutes=data["rotation_minutes"],
-                            regions=tuple(data["regions"]),
-                            areas=tuple(data["areas"]),
-                            feeders=tuple(data["feeders"]),
-                            reason=data["reason"],
-                        ),
-                        actor=request.user,
-                    )
-                except services.DemandError as exc:
-                    form.add_error(None, str(exc))
-                else:
-                    messages.success(request, _("The event is declared; warnings are going out."))
-                    return redirect("desk:demand:event", pk=event.pk)
-            status = 400
-        else:
-            status = 200
-    elif request.method == "POST":
-        return render(request, "403.html", status=403)
-    else:
-        status = 200
-    now = timezone.now()
+    can_declare = request.user.has_perm(DECLARE)
+    if request.method == "POST" and not can_declare:
+        raise PermissionDenied
+    form = EventForm(request.POST or None) if can_declare else None
+    status = 200
+    if request.method == "POST":
+        event = _declare(form, request.user) if form.is_valid() else None
+        if event is not None:
+            messages.success(request, _("The event is declared; warnings are going out."))
+            return redirect("desk:demand:event", pk=event.pk)
+        status = 400
+    open_now = services.open_events()
     context = {
         "nav": "demand",
         "form": form,
-        "open_events": services.open_events(now).order_by("starts_at"),
-        "past_events": DemandEvent.objects.exclude(
-            pk__in=services.open_events(now).values("pk")
-        ).order_by("-starts_at")[:30],
+        "open_events": open_now.order_by("starts_at"),
+        "past_events": DemandEvent.objects.exclude(pk__in=open_now.values("pk")).order_by(
+            "-starts_at"
+        )[:30],
     }
-    if form is not None and request.method == "POST":
-        return render(request, "demand/events.html", context, status=status)
-    return render(request, "demand/events.html", context)
+    return render(request, "demand/events.html", context, status=status)
 
 
 @permission_required(READ)
@@ -187,8 +187,7 @@ def _my_calls(user):
     return manager, entries.filter(manager=manager)
 
 
-@permission_required(CALL)
-def calls(request):
+def _calls_page(request, status=200):
     manager, entries = _my_calls(request.user)
     context = {
         "nav": "demand_calls",
@@ -197,7 +196,12 @@ def calls(request):
         "outcomes": CallOutcome.choices,
         "now": timezone.now(),
     }
-    return render(request, "demand/calls.html", context)
+    return render(request, "demand/calls.html", context, status=status)
+
+
+@permission_required(CALL)
+def calls(request):
+    return _calls_page(request)
 
 
 @require_POST
@@ -214,14 +218,6 @@ def record(request, pk):
         )
     except services.DemandError as exc:
         messages.error(request, str(exc))
-        manager, entries = _my_calls(request.user)
-        context = {
-            "nav": "demand_calls",
-            "manager": manager,
-            "entries": entries.order_by("acknowledged_at", "due_at", "customer__name"),
-            "outcomes": CallOutcome.choices,
-            "now": timezone.now(),
-        }
-        return render(request, "demand/calls.html", context, status=400)
+        return _calls_page(request, status=400)
     messages.success(request, _("The call is recorded."))
     return redirect("desk:demand:calls")
