@@ -14,6 +14,7 @@ import pytest
 import redis
 from aiosmtpd.controller import Controller
 from django.db import connection, transaction
+from kombu import pools
 
 from tests.notifications.conftest import SECRET, RecordingHandler, free_port, tr
 from voltdesk.celery import app as celery_app
@@ -119,6 +120,9 @@ def _drop_connection_pools():
         celery_app._pool.force_close_all()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    # kombu also keeps producer pools per connection in a global registry; a pool left
+    # there closed would refuse every later test's eager task ("Acquire on closed pool").
+    pools.reset()
 
 
 def wait_until(condition, timeout: float, what: str, on_timeout=lambda: ""):
