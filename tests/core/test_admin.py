@@ -103,6 +103,13 @@ def test_the_utility_is_edited_not_added_or_deleted(admin_client, objects):
             "vip_multi_site_kwh": "5000000",
             "vip_window_months": "12",
             "vat_rate": "0.18",
+            "planned_outage_notice_days": "7",
+            "temporary_outage_notice_hours": "24",
+            "demand_call_lead_hours": "24",
+            "demand_hot_day_celsius": "35",
+            "demand_cold_day_celsius": "3",
+            "demand_reserve_margin_pct": "5",
+            "demand_forecast_days": "3",
         },
     )
     assert response.status_code == 302

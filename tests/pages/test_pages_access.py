@@ -233,6 +233,21 @@ def _call_of(w):
     return CallListEntry.objects.create(event=event, customer=w.a, due_at=event.starts_at)
 
 
+def _demand_proposal(w):
+    """An open proposal: a hot day in the forecast for the day after tomorrow."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from voltdesk.analytics.models import DailyTemperature
+    from voltdesk.core.services import get_utility
+    from voltdesk.demand.proposals import propose_events
+
+    today = timezone.localdate()
+    DailyTemperature.objects.create(day=today + dt.timedelta(days=2), celsius=40)
+    return propose_events(get_utility(), today).created[0]
+
+
 _CLUB_STAFF_ONLY = {"agent": 403, "manager": 403, "other_manager": 403, "dispatcher": 403}
 _CLUB_TEAM = {"agent": 403, "dispatcher": 403}
 # The dispatch board and power back: dispatchers and supervisors.
@@ -330,6 +345,14 @@ PAGES = {
         supervisor=403,
         manager=404,
         other_manager=404,
+    ),
+    # Proposed events: demand managers only (tests/demand/test_proposals.py).
+    "desk:demand:proposals": desk(**dict.fromkeys(_STAFF, 403)),
+    "desk:demand:declare_proposal": desk(
+        lambda w: {"pk": _demand_proposal(w).pk}, method="post", **dict.fromkeys(_STAFF, 403)
+    ),
+    "desk:demand:dismiss_proposal": desk(
+        lambda w: {"pk": _demand_proposal(w).pk}, method="post", **dict.fromkeys(_STAFF, 403)
     ),
     # Work-order analytics: supervisors; the classifier's suggestion while typing: every
     # role that opens work orders (tests/analytics).

@@ -24,6 +24,20 @@ class UtilityAdmin(admin.ModelAdmin):
             {"fields": ["vip_single_site_kwh", "vip_multi_site_kwh", "vip_window_months"]},
         ),
         (_("Billing"), {"fields": ["vat_rate"]}),
+        (
+            _("Excess demand"),
+            {
+                "fields": [
+                    "planned_outage_notice_days",
+                    "temporary_outage_notice_hours",
+                    "demand_call_lead_hours",
+                    "demand_hot_day_celsius",
+                    "demand_cold_day_celsius",
+                    "demand_reserve_margin_pct",
+                    "demand_forecast_days",
+                ]
+            },
+        ),
     ]
 
     def has_add_permission(self, request):
@@ -43,7 +57,7 @@ class AreaInline(admin.TabularInline):
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
-    list_display = ["name"]
+    list_display = ["name", "capacity_mw"]
     search_fields = ["name"]
     inlines = [AreaInline]
 

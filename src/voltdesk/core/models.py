@@ -90,6 +90,33 @@ class Utility(models.Model):
     demand_call_lead_hours = models.PositiveSmallIntegerField(
         _("call club members this many hours before an event"), default=24
     )
+    # Margins that make the system propose an excess-demand event (demand/proposals.py).
+    demand_hot_day_celsius = models.DecimalField(
+        _("hot day from (°C)"),
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("35"),
+        help_text=_("a forecast daily temperature at or above this proposes an event"),
+    )
+    demand_cold_day_celsius = models.DecimalField(
+        _("cold day up to (°C)"),
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("3"),
+        help_text=_("a forecast daily temperature at or below this proposes an event"),
+    )
+    demand_reserve_margin_pct = models.DecimalField(
+        _("reserve margin (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("5"),
+        help_text=_(
+            "a region's forecast peak load above its capacity less this margin proposes an event"
+        ),
+    )
+    demand_forecast_days = models.PositiveSmallIntegerField(
+        _("propose events this many days ahead"), default=3
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -104,6 +131,14 @@ class Region(models.Model):
     """A region of the network (a district or province branch)."""
 
     name = models.CharField(_("name"), max_length=120, unique=True)
+    capacity_mw = models.DecimalField(
+        _("capacity (MW)"),
+        max_digits=10,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_("the load the region's network can carry; compared with load forecasts"),
+    )
 
     class Meta:
         ordering = ["name"]

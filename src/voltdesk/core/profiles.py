@@ -22,6 +22,10 @@ PROFILES: dict[str, dict] = {
         "late_fee_grace_days": 7,
         "late_fee_daily_rate_residential": Decimal("0.00015"),
         "late_fee_daily_rate_business": Decimal("0.00020"),
+        # Excess-demand margins: a coastal summer's 35 °C, a rare 3 °C winter day.
+        "demand_hot_day_celsius": Decimal("35"),
+        "demand_cold_day_celsius": Decimal("3"),
+        "demand_reserve_margin_pct": Decimal("5"),
     },
     "cn": {
         "name": "State Grid (demo)",
@@ -42,6 +46,10 @@ PROFILES: dict[str, dict] = {
         "late_fee_grace_days": 0,
         "late_fee_daily_rate_residential": Decimal("0.00100"),
         "late_fee_daily_rate_business": Decimal("0.00200"),
+        # 有序用电 margins: the Yangtze's 37 °C heat-wave days and -5 °C cold waves.
+        "demand_hot_day_celsius": Decimal("37"),
+        "demand_cold_day_celsius": Decimal("-5"),
+        "demand_reserve_margin_pct": Decimal("5"),
     },
 }
 

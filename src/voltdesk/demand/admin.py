@@ -1,6 +1,17 @@
 from django.contrib import admin
 
-from .models import AffectedFeeder, CallListEntry, DemandEvent, EventWarning, SheddingWindow
+from .models import (
+    AffectedFeeder,
+    CallListEntry,
+    DemandEvent,
+    DemandProposal,
+    EventWarning,
+    LoadForecast,
+    SheddingWindow,
+    VenDelivery,
+    VenRegistration,
+    VenReport,
+)
 
 
 class AffectedFeederInline(admin.TabularInline):
@@ -36,3 +47,39 @@ class EventWarningAdmin(admin.ModelAdmin):
     list_display = ["event", "customer", "channel", "created_at"]
     list_filter = ["channel"]
     raw_id_fields = ["event", "customer", "message"]
+
+
+@admin.register(VenRegistration)
+class VenRegistrationAdmin(admin.ModelAdmin):
+    # Setting a VEN inactive takes it out of service (docs/openadr.md).
+    list_display = ["ven_name", "customer", "active", "last_seen_at"]
+    list_filter = ["active"]
+    search_fields = ["ven_name", "ven_id", "customer__ref", "customer__name"]
+    raw_id_fields = ["customer"]
+    filter_horizontal = ["sites"]
+
+
+@admin.register(VenDelivery)
+class VenDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["event", "ven", "status", "signal_level", "opt_type", "sent_at", "opted_at"]
+    list_filter = ["status", "opt_type"]
+    raw_id_fields = ["event", "ven"]
+
+
+@admin.register(VenReport)
+class VenReportAdmin(admin.ModelAdmin):
+    list_display = ["ven", "event", "measured_at", "kw"]
+    raw_id_fields = ["ven", "event"]
+
+
+@admin.register(DemandProposal)
+class DemandProposalAdmin(admin.ModelAdmin):
+    list_display = ["day", "reason", "region", "forecast", "margin", "status", "event"]
+    list_filter = ["status", "reason"]
+    raw_id_fields = ["event", "decided_by"]
+
+
+@admin.register(LoadForecast)
+class LoadForecastAdmin(admin.ModelAdmin):
+    list_display = ["day", "region", "peak_mw", "peak_hour"]
+    list_filter = ["region"]

@@ -34,3 +34,16 @@ class CallOutcome(models.TextChoices):
     REACHED = "reached", _("Reached, acknowledged")
     MESSAGE = "message", _("Left a message")
     UNREACHABLE = "unreachable", _("Could not reach")
+
+
+class ProposalStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    DECLARED = "declared", _("Declared")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class ProposalReason(models.TextChoices):
+    # What crossed the utility's margin (core.Utility.demand_*).
+    HOT_DAY = "hot_day", _("Hot day forecast")
+    COLD_DAY = "cold_day", _("Cold day forecast")
+    LOAD = "load", _("Load forecast over the reserve margin")

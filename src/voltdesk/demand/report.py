@@ -102,7 +102,10 @@ def event_report(event: DemandEvent, now=None) -> EventReport:
             first=row["first"],
             last=row["last"],
             # A call has no outbox message: the acknowledgement is its delivery.
-            delivered=row["customers"] if row["channel"] == WarningChannel.CALL else row["sent"],
+            # A call and an OpenADR event have no outbox message: each warning row is one.
+            delivered=row["customers"]
+            if row["channel"] in (WarningChannel.CALL, WarningChannel.OPENADR)
+            else row["sent"],
             failed=row["failed"],
         )
         for row in rows

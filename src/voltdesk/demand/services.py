@@ -28,6 +28,7 @@ from voltdesk.customers.models import Site
 from voltdesk.keyaccounts.choices import MembershipStatus
 from voltdesk.keyaccounts.models import Membership, PortfolioAssignment
 
+from . import openadr
 from .choices import CallOutcome, EventKind, EventStatus, Severity, WarningChannel
 from .models import AffectedFeeder, CallListEntry, DemandEvent, EventWarning, SheddingWindow
 
@@ -248,6 +249,8 @@ def declare_event(request: EventRequest, *, actor=None, now: datetime | None = N
             {"feeders": event.affected.count(), "windows": windows, "calls": calls},
         )
         transaction.on_commit(lambda: _start_warnings(event.pk))
+        # Energy-management systems (OpenADR VENs) get it through the VTN's outbox.
+        transaction.on_commit(lambda: openadr.queue_for_event(event))
     return event
 
 
@@ -267,6 +270,7 @@ def cancel_event(event: DemandEvent, *, actor=None, note: str = "") -> DemandEve
         event.status = EventStatus.CANCELLED
         event.cancelled_at = timezone.now()
         event.save(update_fields=["status", "cancelled_at"])
+        openadr.cancel_for_event(event)
         log_action(actor, "demand.event_cancelled", event, {"note": note})
     return event
 

@@ -30,7 +30,7 @@ from voltdesk.core.services import utility_zone
 from voltdesk.keyaccounts.models import AccountManager
 from voltdesk.knowledge.review_views import permission_required
 
-from . import fanout, services
+from . import fanout, openadr, services
 from .choices import CallOutcome, EventKind, EventStatus, Severity
 from .models import CallListEntry, DemandEvent, SheddingWindow
 from .report import event_report
@@ -143,9 +143,17 @@ def event(request, pk):
         .select_related("customer", "manager__user")
         .order_by("due_at", "customer__name")
     )
+    vens = openadr.ven_summary(event)
+    labels = dict(openadr.DeliveryStatus.choices)
     context = {
         "nav": "demand",
         "event": event,
+        "vens": vens,
+        "ven_counts": [
+            {"status": status, "label": labels[status], "n": n}
+            for status, n in vens["counts"].items()
+            if n
+        ],
         "affected": event.affected.select_related("feeder__area__region").order_by(
             "feeder__area__name", "feeder__name"
         ),

@@ -496,6 +496,7 @@ def seed_demo(
     _seed_review_loop(profile)
     _seed_analytics(profile, seed, today=today)
     _seed_self_service(profile, planted, today=today)
+    _seed_demand(utility)
     return SeedResult(customers=len(plan), sites=len(sites), readings=count, users=result_users)
 
 
@@ -730,3 +731,18 @@ def _seed_club(profile: str, b: "_Builder", *, as_of_month: date) -> None:
         )
         survey = send_survey(meeting.customer, context="meeting", meeting=meeting)
         answer_survey(survey.token, csat=2, nps=5, comment="Too long to reach the right person.")
+
+
+def _seed_demand(utility) -> None:
+    """The factory's energy-management system, then a heat wave: one event declared, one proposed.
+
+    After the analytics (which write the temperatures the proposal reads) and with
+    the real clock, so the declared event is ahead and the portal shows its banner.
+    """
+    from django.utils import timezone
+
+    from voltdesk.demand.demo import seed_demand_demo
+    from voltdesk.demand.openadr import seed_demo_vens
+
+    seed_demo_vens(utility)
+    seed_demand_demo(utility, timezone.now())
