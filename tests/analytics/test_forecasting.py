@@ -333,3 +333,67 @@ def test_a_temperature_file_with_a_wrong_header_is_refused(utility, tmp_path):
     path = write(tmp_path, "date,temp\n2026-07-01,30\n")
     with pytest.raises(CommandError, match="line 1: missing column"):
         run("import_temperatures", path)
+
+
+# --- robustness: the guard, level shifts, one panel for all series ----------------------
+
+
+def test_a_week_that_repeats_exactly_is_forecast_as_last_week():
+    # Seasonal naive is perfect here; no model beats it on the recent past, so the
+    # guard keeps it in every bucket, and its validation errors (none) give the interval.
+    week = [10, 20, 30, 40, 50, 5, 5]
+    y = np.array(week * 20, dtype=float)
+    fc = forecast_series(y, 28, Calendar.build(date(2025, 1, 6), 168, ""))
+    assert set(fc.chosen.values()) == {"naive"}
+    assert fc.mean.tolist() == week * 4
+    assert fc.lo.tolist() == week * 4 and fc.hi.tolist() == week * 4
+
+
+def test_a_level_shift_is_found_and_the_forecast_follows_the_new_level():
+    # 20 a day for 20 weeks, then 40 a day for 6 weeks: the shift is on day 140,
+    # twice the old level; the next week is forecast near 40, not near the 24.6 mean.
+    from voltdesk.analytics.forecasting import level_shift
+
+    rng = np.random.default_rng(4)
+    y = np.concatenate([rng.poisson(20, 140), rng.poisson(40, 42)]).astype(float)
+    first, ratio = level_shift(y)
+    assert first == 140
+    assert ratio == pytest.approx(2.0, abs=0.15)
+    assert level_shift(rng.poisson(20, 182).astype(float)) is None  # no shift, none found
+    fc = forecast_series(y, 7, Calendar.build(date(2025, 1, 6), 189, ""))
+    assert 35 < float(np.mean(fc.mean)) < 45
+
+
+def test_the_summer_peak_is_not_taken_for_a_level_shift():
+    # Two years of a summer twice as busy as the winter, the same each year: compared
+    # with the same weeks a year before, nothing has shifted.
+    from voltdesk.analytics.forecasting import level_shift
+
+    rng = np.random.default_rng(6)
+    start = date(2024, 9, 1)
+    lam = [40 if (start + timedelta(days=i)).month in (6, 7, 8) else 20 for i in range(730)]
+    y = rng.poisson(lam).astype(float)  # ends on 31 August 2026, in the second summer
+    assert level_shift(y) is None
+
+
+def test_all_series_are_fitted_together_not_one_by_one(monkeypatch):
+    # Twelve areas: a handful of StatsForecast calls over the whole panel, not 12 × 7 fits.
+    from statsforecast import StatsForecast
+
+    from voltdesk.analytics.forecasting import forecast_many
+
+    calls = []
+    original = StatsForecast.forecast
+
+    def counted(self, *args, **kwargs):
+        calls.append(kwargs["df"]["unique_id"].nunique())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(StatsForecast, "forecast", counted)
+    rng = np.random.default_rng(8)
+    cal = Calendar.build(date(2025, 1, 6), 140 + 14, "")
+    items = [(rng.poisson(5 + 3 * k, 140).astype(float), cal) for k in range(12)]
+    forecasts = forecast_many(items, 14)
+    assert len(forecasts) == 12 and all(len(f.mean) == 14 for f in forecasts)
+    assert len(calls) <= 4  # local models (counts, logs), yearly model (logs)
+    assert max(calls) == 12 * 7  # every series at the end and at its six validation origins

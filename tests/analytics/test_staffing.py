@@ -443,3 +443,84 @@ def test_plan_from_the_real_forecast(client, make_user, utility, monkeypatch):
     _order(datetime(2026, 7, 1, 9, 0, tzinfo=JERUSALEM))
     with pytest.raises(AssertionError, match="fitted again"):
         staffing.plan_week(start)
+
+
+# --- the forecasts prepared in the background ---------------------------------------------
+
+
+@pytest.fixture
+def worker_queue(monkeypatch):
+    """A Celery broker with a worker that has not run yet: queued weeks are only recorded."""
+    from voltdesk.analytics import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.prepare_staffing_forecasts, "delay", queued.append)
+    return queued
+
+
+def test_a_cold_page_queues_the_forecast_once_and_shows_its_progress(
+    client, make_user, history, fixed_forecast, worker_queue
+):
+    client.force_login(make_user(roles.SUPERVISOR))
+    response = client.get(reverse(URL), {"week": "2026-11-01"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="staffing-preparing"' in html and 'data-state="queued"' in html
+    assert 'hx-trigger="every 2s"' in html
+    assert "plan" not in response.context  # nothing fitted in the request
+    assert fixed_forecast == []
+    # Asking again while the job waits does not queue it a second time.
+    client.get(reverse(URL), {"week": "2026-11-01"})
+    assert worker_queue == ["2026-11-01"]
+
+    # The worker runs: step by step, then the page shows the plan.
+    span = staffing.plan_span(date(2026, 11, 1))
+    assert staffing.prepare_forecasts(span).ready
+    assert len(fixed_forecast) == 2  # all orders, then faults by region
+    polled = client.get(reverse(URL), {"week": "2026-11-01"}, headers={"HX-Request": "true"})
+    assert polled["HX-Refresh"] == "true"  # the progress panel reloads the page
+    page = client.get(reverse(URL), {"week": "2026-11-01"})
+    assert 'data-figure="service-level">88.8 %' in page.content.decode()
+    assert worker_queue == ["2026-11-01"]
+
+
+def test_the_progress_counts_the_forecasts_done(history, worker_queue, monkeypatch):
+    span = staffing.plan_span(date(2026, 11, 1))
+    assert staffing.preparation(span).state == "missing"
+    assert staffing.request_forecasts(span).state == "queued"
+    seen = []
+
+    def forecast(horizon, *, until, by=None, order_type=None):
+        seen.append(staffing.preparation(span))
+        return [ForecastRow(until + timedelta(days=1), "all", 1.0, 1.0, 1.0)]
+
+    monkeypatch.setattr(staffing, "_forecast", forecast)
+    staffing.prepare_forecasts(span)
+    assert [(s.state, s.step, s.percent) for s in seen] == [("running", 0, 0), ("running", 1, 50)]
+    assert staffing.preparation(span).ready
+
+
+def test_a_background_task_is_idempotent_and_ignores_weeks_it_cannot_plan(history, monkeypatch):
+    from voltdesk.analytics import tasks
+
+    fitted = []
+    monkeypatch.setattr(
+        staffing, "forecast_workorders", lambda horizon, **kw: fitted.append(kw) or []
+    )
+    assert tasks.prepare_staffing_forecasts("2026-11-01") == {
+        "week": "2026-11-01",
+        "state": "ready",
+    }
+    tasks.prepare_staffing_forecasts("2026-11-03")  # the same week again: from the cache
+    assert len(fitted) == 2
+    assert tasks.prepare_staffing_forecasts("2020-01-01") is None  # before the history
+
+
+def test_the_preparing_page_is_for_supervisors_only(
+    client, make_user, make_customer, history, fixed_forecast, worker_queue
+):
+    client.force_login(make_user(roles.CUSTOMER, customer=make_customer("Acme")))
+    assert client.get(reverse(URL), {"week": "2026-11-01"}).status_code == 403
+    client.force_login(make_user(roles.AGENT))
+    assert client.get(reverse(URL), {"week": "2026-11-01"}).status_code == 403
+    assert worker_queue == []  # a refused request queued nothing

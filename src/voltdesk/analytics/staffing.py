@@ -538,14 +538,9 @@ def _plan_day(day, orders, share, targets, row) -> DayPlan:
     return DayPlan(day=day, orders=orders, calls=sum(s.calls for s in slots), slots=slots)
 
 
-def _forecast(horizon: int, *, until: date, **options):
-    """Daily forecast rows from ``analytics.forecasting``, kept for an hour.
-
-    Fitting takes seconds to minutes, and the history up to ``until`` rarely
-    changes; the key holds a fingerprint of that history (how many orders, the
-    first and newest ids and times, the temperatures), so an import of past
-    orders or temperatures makes a new forecast.
-    """
+def _fingerprint(until: date) -> list:
+    """What identifies the history up to ``until``: how many orders, the first and newest
+    ids and times, and the temperatures (one aggregate query each)."""
     zone = utility_zone()
     end = datetime.combine(until + timedelta(days=1), time(), tzinfo=zone)
     seen = WorkOrder.objects.filter(created_at__lt=end).aggregate(
@@ -556,10 +551,28 @@ def _forecast(horizon: int, *, until: date, **options):
         last=Max("created_at"),
     )
     temperatures = DailyTemperature.objects.aggregate(n=Count("pk"), last=Max("day"))
-    fingerprint = [until, horizon, options.get("by"), options.get("order_type")]
-    fingerprint += [*seen.values(), *temperatures.values()]
-    digest = hashlib.sha256("|".join(str(v) for v in fingerprint).encode()).hexdigest()
-    key = f"staffing:forecast:{digest}"
+    return [until, *seen.values(), *temperatures.values()]
+
+
+def _forecast_key(
+    horizon: int, until: date, by=None, order_type=None, *, fingerprint: list | None = None
+) -> str:
+    """The cache key of a forecast: its options and the history's fingerprint, so an
+    import of past orders or temperatures makes a new forecast."""
+    if fingerprint is None:
+        fingerprint = _fingerprint(until)
+    parts = [until, horizon, by, order_type, *fingerprint]
+    digest = hashlib.sha256("|".join(str(v) for v in parts).encode()).hexdigest()
+    return f"staffing:forecast:{digest}"
+
+
+def _forecast(horizon: int, *, until: date, **options):
+    """Daily forecast rows from ``analytics.forecasting``, kept for an hour.
+
+    Fitting takes seconds, and the history up to ``until`` rarely changes; the key
+    (``_forecast_key``) changes with it.
+    """
+    key = _forecast_key(horizon, until, options.get("by"), options.get("order_type"))
     rows = cache.get(key)
     if rows is None:
         rows = forecast_workorders(horizon, until=until, **options)
@@ -575,14 +588,22 @@ def crews_needed(orders: float, orders_per_crew_day: float) -> int:
     return math.ceil(round(orders / orders_per_crew_day, 6))
 
 
-def plan_week(start: date | None = None, *, asa_seconds: float | None = None) -> WeekPlan:
-    """The staffing plan of the week beginning ``start`` (default next week) and its outlook.
+@dataclass(frozen=True)
+class PlanSpan:
+    """The days a week's plan covers, and the history its forecast learns from."""
 
-    The forecast uses the history up to the day before the week (or the last
-    complete day of history, if that is earlier), so a past week is planned as
-    it would have been then. The outlook covers ``OUTLOOK_DAYS`` days from the
-    week's start.
-    """
+    start: date  # the week's first day
+    until: date  # the last day of history used
+    end: date  # the day after the outlook
+
+    @property
+    def horizon(self) -> int:
+        return (self.end - self.until).days - 1
+
+
+def plan_span(start: date | None = None) -> PlanSpan:
+    """The span of the week holding ``start`` (default next week); StaffingError when the
+    week cannot be planned, NoHistory when there are no work orders at all."""
     start = week_start(start) if start else default_week()
     first, last = _history_bounds()
     if last is None:
@@ -601,8 +622,136 @@ def plan_week(start: date | None = None, *, asa_seconds: float | None = None) ->
             % {"days": MAX_DAYS_AHEAD, "last": until.isoformat()},
             "week",
         )
-    end = start + timedelta(days=OUTLOOK_DAYS)
-    horizon = (end - until).days - 1
+    return PlanSpan(start=start, until=until, end=start + timedelta(days=OUTLOOK_DAYS))
+
+
+# --- the forecasts of a plan, prepared in the background ---------------------------------
+
+PREPARE_STEPS = 2  # all work orders; faults per region
+PREPARE_STALE_SECONDS = 15 * 60  # a job queued or running longer than this is lost: again
+
+
+def _forecast_options(span: PlanSpan) -> list[dict]:
+    return [
+        {"horizon": span.horizon, "until": span.until},
+        {
+            "horizon": span.horizon,
+            "until": span.until,
+            "by": "region",
+            "order_type": OrderType.FAULT,
+        },
+    ]
+
+
+def _keys(span: PlanSpan) -> tuple[list[str], str]:
+    """The cache keys of the week's forecasts, and of their progress (one fingerprint)."""
+    fingerprint = _fingerprint(span.until)
+    keys = [_forecast_key(**o, fingerprint=fingerprint) for o in _forecast_options(span)]
+    return keys, "staffing:progress:" + hashlib.sha256("|".join(keys).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """Where the forecasts of a week's plan are: ready, queued, running or failed."""
+
+    state: str  # "ready", "queued", "running", "failed"
+    step: int = 0  # forecasts done
+    steps: int = PREPARE_STEPS
+    message: str = ""
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.step / self.steps) if self.steps else 100
+
+
+def _set_progress(key: str, state: str, step: int = 0, message: str = "") -> None:
+    from django.utils import timezone
+
+    cache.set(
+        key,
+        {"state": state, "step": step, "message": message, "at": timezone.now().timestamp()},
+        FORECAST_CACHE_SECONDS,
+    )
+
+
+def preparation(span: PlanSpan, keys: tuple[list[str], str] | None = None) -> Preparation:
+    """The state of the week's forecasts, from the cache (no fitting)."""
+    forecast_keys, progress_key = keys or _keys(span)
+    if all(cache.get(key) is not None for key in forecast_keys):
+        return Preparation("ready", PREPARE_STEPS)
+    found = cache.get(progress_key)
+    if not found:
+        return Preparation("missing")
+    state = "ready" if found["state"] == "done" else found["state"]
+    return Preparation(state, found["step"], PREPARE_STEPS, found.get("message", ""))
+
+
+def prepare_forecasts(span: PlanSpan) -> Preparation:
+    """Fit the week's two forecasts into the cache, noting the progress as it goes.
+
+    What the background task runs; safe to run twice (the second finds the cache).
+    A forecast that cannot be made (no fault orders, say) is not an error: the plan
+    then has no crews.
+    """
+    _forecast_keys, key = _keys(span)
+    for step, options in enumerate(_forecast_options(span)):
+        _set_progress(key, "running", step)
+        options = dict(options)
+        try:
+            _forecast(options.pop("horizon"), **options)
+        except ForecastError:
+            if step == 0:
+                _set_progress(key, "done", PREPARE_STEPS)
+                return Preparation("ready", PREPARE_STEPS)
+        except Exception as exc:
+            _set_progress(key, "failed", step, str(exc))
+            raise
+    _set_progress(key, "done", PREPARE_STEPS)
+    return Preparation("ready", PREPARE_STEPS)
+
+
+def request_forecasts(span: PlanSpan) -> Preparation:
+    """Ready forecasts, or a background job that prepares them (queued once).
+
+    With Celery running tasks in-process (the demo and the tests) the job runs
+    at once and the answer is "ready".
+    """
+    from django.utils import timezone
+
+    from .tasks import prepare_staffing_forecasts
+
+    keys = _keys(span)
+    state = preparation(span, keys)
+    if state.ready:
+        return state
+    key = keys[1]
+    found = cache.get(key) or {}
+    fresh = timezone.now().timestamp() - found.get("at", 0) < PREPARE_STALE_SECONDS
+    if state.state in ("queued", "running") and fresh:
+        return state
+    _set_progress(key, "queued")
+    try:
+        prepare_staffing_forecasts.delay(span.start.isoformat())
+    except Exception as exc:  # noqa: BLE001 - the page says so and asks again later
+        _set_progress(key, "failed", 0, str(exc))
+    return preparation(span, keys)
+
+
+def plan_week(start: date | None = None, *, asa_seconds: float | None = None) -> WeekPlan:
+    """The staffing plan of the week beginning ``start`` (default next week) and its outlook.
+
+    The forecast uses the history up to the day before the week (or the last
+    complete day of history, if that is earlier), so a past week is planned as
+    it would have been then. The outlook covers ``OUTLOOK_DAYS`` days from the
+    week's start. The forecasts come from the cache when ``prepare_forecasts``
+    has made them, else they are fitted here.
+    """
+    span = plan_span(start)
+    start, until, end, horizon = span.start, span.until, span.end, span.horizon
     row = assumptions()
     targets = Targets.from_assumptions(row, asa_seconds)
     profile = intraday_profile(until=until)

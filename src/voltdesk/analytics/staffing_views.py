@@ -101,11 +101,35 @@ def _chart(plan) -> dict:
     }
 
 
+def _preparing(request, span, state):
+    """The page while the week's forecasts are fitted in the background; it asks again
+    every two seconds and reloads when they are ready."""
+    return render(
+        request,
+        "analytics/staffing.html",
+        {"nav": "staffing", "preparing": state, "span": span, "week": request.GET.get("week", "")},
+    )
+
+
 @permission_required(PERMISSION)
 def staffing_plan(request):
-    """The week's plan; a bad week or ASA target answers 400 with the reason."""
+    """The week's plan; a bad week or ASA target answers 400 with the reason.
+
+    The forecasts behind it come from the cache; when they are not there yet, a
+    background job fits them and the page shows its progress until they are.
+    """
     try:
-        plan, asa = _plan(request)
+        week, asa = _parse(request)
+        span = staffing.plan_span(week)
+        state = staffing.request_forecasts(span)
+        if not state.ready:
+            return _preparing(request, span, state)
+        if request.headers.get("HX-Request"):
+            # The progress panel asked: reload the whole page (its chart script too).
+            response = HttpResponse(status=200)
+            response["HX-Refresh"] = "true"
+            return response
+        plan = staffing.plan_week(span.start, asa_seconds=asa)
     except staffing.NoHistory as exc:
         return render(
             request,
