@@ -79,4 +79,5 @@ def readings_import(scale, workdir) -> dict:
     }
 
 
-from . import billing_run  # noqa: E402, F401 - registers the billing run scenario
+# Importing registers the scenarios: the billing run, the warnings fan-out.
+from . import billing_run, demand_fanout  # noqa: E402, F401

@@ -3,134 +3,40 @@
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import redis
 from aiosmtpd.controller import Controller
-from django.db import connection, transaction
-from kombu import pools
+from django.db import transaction
 
 from tests.notifications.conftest import SECRET, RecordingHandler, free_port, tr
-from voltdesk.celery import app as celery_app
 from voltdesk.notifications import services
 from voltdesk.notifications.channels.simulator import SmsGatewaySimulator
 from voltdesk.notifications.models import Message
+from voltdesk.notifications.testing import (
+    ROOT,
+    Workers,
+    celery_sends_to,
+    database_url,
+    redis_server,
+)
+from voltdesk.notifications.testing import wait_until as _wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
-CELERY = Path(sys.executable).with_name("celery")
 LANGUAGES = ["en", "he", "zh-hans"]
 NAMES = {"en": "Smith", "he": "כהן", "zh-hans": "王小明"}
 
 
-def database_url() -> str:
-    """The test database as the worker must reach it (committed rows only: transactional_db)."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
-@contextmanager
-def redis_server(directory: Path):
-    if not shutil.which("redis-server"):
-        pytest.fail("redis-server is missing: apt-get install redis-server")
-    port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory)]
-        + ["--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        client = redis.Redis.from_url(url)
-        wait_until(lambda: _pings(client), timeout=10, what="redis-server")
-        yield url
-    finally:
-        process.kill()
-        process.wait(timeout=10)
-
-
-def _pings(client) -> bool:
-    try:
-        return client.ping()
-    except redis.ConnectionError:
-        return False
-
-
-class Workers:
-    """Celery worker processes on the test database; every one is killed at the end."""
-
-    def __init__(self, env: dict, directory: Path):
-        self.env = env
-        self.directory = directory
-        self.processes: list[subprocess.Popen] = []
-
-    def start(self, name: str) -> subprocess.Popen:
-        log = open(self.directory / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(
-            [str(CELERY), "-A", "voltdesk", "worker", "-P", "solo", "-l", "info"]
-            + ["-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        self.processes.append(process)
-        return process
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.kill()
-        for process in self.processes:
-            process.wait(timeout=10)
-
-    def logs(self) -> str:
-        return "\n".join(
-            p.read_text(errors="replace")[-3000:] for p in self.directory.glob("*.log")
-        )
-
-
-@contextmanager
-def celery_sends_to(broker_url: str):
-    """Make this (test) process publish tasks to the broker instead of running them eagerly."""
-    conf = celery_app.conf
-    saved = conf.broker_url, conf.task_always_eager
-    conf.broker_url, conf.task_always_eager = broker_url, False
-    _drop_connection_pools()
-    try:
-        yield
-    finally:
-        conf.broker_url, conf.task_always_eager = saved
-        _drop_connection_pools()
-
-
-def _drop_connection_pools():
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    # kombu also keeps producer pools per connection in a global registry; a pool left
-    # there closed would refuse every later test's eager task ("Acquire on closed pool").
-    pools.reset()
-
-
 def wait_until(condition, timeout: float, what: str, on_timeout=lambda: ""):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}\n{on_timeout()}")
-        time.sleep(0.2)
+    """``testing.wait_until`` that fails the test (with the workers' logs) instead of raising."""
+    try:
+        _wait_until(condition, timeout, what, on_timeout)
+    except AssertionError as exc:
+        pytest.fail(str(exc))
 
 
 class FlakySmtpHandler(RecordingHandler):

@@ -41,3 +41,16 @@ def sweep_fanouts() -> int:
             warn_customer_range.delay(event.pk, lo, hi)
             queued += 1
     return queued
+
+
+@shared_task(ignore_result=True)
+def propose_demand_events() -> int:
+    """Beat entry (daily): propose events for the days whose forecast crosses a margin."""
+    from django.utils import timezone
+
+    from voltdesk.core.services import get_utility, utility_zone
+
+    from .proposals import propose_events
+
+    today = timezone.now().astimezone(utility_zone()).date()
+    return len(propose_events(get_utility(), today).created)

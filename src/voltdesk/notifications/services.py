@@ -9,17 +9,20 @@ between sending and recording it is dropped by the provider instead of reaching
 the customer twice.
 """
 
+import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Case, CharField, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -28,13 +31,16 @@ from django.utils.translation import gettext as _
 from voltdesk.core.choices import Language
 from voltdesk.core.services import UtilityNotConfigured, get_utility, log_action
 
-from .channels import DeliveryError, Outgoing, get_driver
+from .channels import DeliveryError, Outgoing, SendResult, get_driver
 from .choices import Channel, MessageStatus, ReceiptStatus
 from .models import Message
 
 logger = logging.getLogger(__name__)
 
 _TEMPLATE_CODE = re.compile(r"^[a-z0-9_]+$")
+# Read once: an enum's ``values`` builds a new list on every access.
+_CHANNELS = frozenset(Channel.values)
+_LANGUAGES = frozenset(Language.values)
 
 
 class NotificationError(ValueError):
@@ -91,6 +97,67 @@ def render_message(*, channel: str, template: str, language: str, context: dict)
     raise NotificationError(_("Unknown channel %(channel)r.") % {"channel": channel})
 
 
+class Stencils:
+    """Render thousands of messages of one template that differ only in a few personal strings.
+
+    The template is rendered once per language and *shape* (everything in the
+    context except the personal strings: the event, the windows' times, which
+    personal strings are empty) with markers in place of the personal strings;
+    each message is then that stencil with the markers replaced, a few
+    microseconds instead of a full render. The first message of every stencil is
+    also rendered for real and compared: a template that does more with a
+    personal string than print it (a filter, a test on its value, escaping)
+    disagrees, and that shape is rendered in full from then on. Strings with a
+    marker or an escapable character in them are always rendered in full.
+    """
+
+    _MARK = "\x00"
+    _UNSAFE = re.compile(r"[\x00<>&'\"]")
+
+    def __init__(self, channel: str, template: str):
+        self.channel = channel
+        self.template = template
+        self._stencils: dict = {}  # key -> Rendered with markers, or None (render in full)
+        self.full_renders = 0
+
+    def render(
+        self, *, language: str, shape, values: dict[str, str], build: Callable[[dict], dict]
+    ) -> Rendered:
+        """The message for ``build(values)``; ``shape`` is what else the context depends on."""
+        if any(self._UNSAFE.search(v) for v in values.values() if v):
+            return self._full(language, build(values))
+        key = (language, shape, frozenset(k for k, v in values.items() if not v))
+        if key not in self._stencils:
+            markers = {k: (f"{self._MARK}{k}{self._MARK}" if v else "") for k, v in values.items()}
+            stencil = self._full(language, build(markers))
+            real = self._full(language, build(values))
+            self._stencils[key] = stencil if self._fill(stencil, values) == real else None
+            return real
+        stencil = self._stencils[key]
+        if stencil is None:
+            return self._full(language, build(values))
+        return self._fill(stencil, values)
+
+    def _full(self, language: str, context: dict) -> Rendered:
+        self.full_renders += 1
+        return render_message(
+            channel=self.channel, template=self.template, language=language, context=context
+        )
+
+    def _fill(self, stencil: Rendered, values: dict[str, str]) -> Rendered:
+        return Rendered(
+            subject=self._put(stencil.subject, values), body=self._put(stencil.body, values)
+        )
+
+    def _put(self, text: str, values: dict[str, str]) -> str:
+        if self._MARK not in text:
+            return text
+        # Split on the marks: odd pieces are the names of the personal strings.
+        parts = text.split(self._MARK)
+        parts[1::2] = [values.get(name, name) for name in parts[1::2]]
+        return "".join(parts)
+
+
 # Queueing
 
 
@@ -125,7 +192,7 @@ def _resolve_language(customer, language: str | None) -> str:
             language = get_utility().default_language
         except UtilityNotConfigured:
             language = settings.LANGUAGE_CODE
-    if language not in Language.values:
+    if language not in _LANGUAGES:
         raise NotificationError(_("Unknown language %(lang)r.") % {"lang": language})
     return language
 
@@ -139,19 +206,24 @@ def prepare_message(
     customer=None,
     address: str | None = None,
     language: str | None = None,
+    render: Callable[[str], Rendered] | None = None,
 ) -> Message:
     """A checked and rendered outbox row, not yet saved (see ``queue_messages``).
 
     Raises ``NotificationError`` for an unknown channel, a missing or bad
-    address, an unknown language or a bad template code.
+    address, an unknown language or a bad template code. ``render(language)``,
+    when given, renders instead of ``render_message`` (a batch's ``Stencils``).
     """
-    if channel not in Channel.values:
+    if channel not in _CHANNELS:
         raise NotificationError(_("Unknown channel %(channel)r.") % {"channel": channel})
     address = _resolve_address(channel, customer, address)
     language = _resolve_language(customer, language)
-    rendered = render_message(
-        channel=channel, template=template, language=language, context=payload
-    )
+    if render is not None:
+        rendered = render(language)
+    else:
+        rendered = render_message(
+            channel=channel, template=template, language=language, context=payload
+        )
     return Message(
         dedupe_key=dedupe_key,
         customer=customer,
@@ -212,18 +284,89 @@ def queue_message(
 BULK = 1000
 
 
+def delivery_batch_size() -> int:
+    return int(_setting("NOTIFICATIONS_DELIVERY_BATCH", 500))
+
+
 def queue_messages(messages: list[Message]) -> int:
     """Queue many prepared messages at once, each once per dedupe key; returns how many.
 
-    For batches (letters after a club evaluation, warnings to a whole area): one
-    query per thousand keys for what is already queued and one bulk insert, where
-    ``queue_message`` would take two round trips a message. A key queued at the
-    same moment by someone else is skipped by the insert (``ON CONFLICT DO
-    NOTHING``); delivery of the new rows starts after commit.
+    For batches (letters after a club evaluation, warnings to a whole area). On
+    PostgreSQL one ``INSERT ... SELECT FROM jsonb_to_recordset(...) ON CONFLICT DO NOTHING
+    RETURNING id`` per few thousand rows: what is already queued is skipped by the
+    unique key, and the ids returned are exactly the new rows. Elsewhere a lookup
+    of the known keys and a bulk insert. Delivery of the new rows starts after
+    commit, a delivery batch (``deliver_batch``) per few hundred messages.
     """
     fresh: dict[str, Message] = {}
     for message in messages:
         fresh.setdefault(message.dedupe_key, message)
+    if not fresh:
+        return 0
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            ids = _insert_returning_ids(list(fresh.values()))
+        else:
+            ids = _insert_portably(fresh)
+        transaction.on_commit(lambda: enqueue_deliveries(ids))
+    return len(ids)
+
+
+_COLUMNS = [
+    # (column, type, value of a prepared message)
+    ("customer_id", "bigint", lambda m: m.customer_id),
+    ("address", "text", lambda m: m.address),
+    ("channel", "text", lambda m: m.channel),
+    ("language", "text", lambda m: m.language),
+    ("template", "text", lambda m: m.template),
+    ("payload", "jsonb", lambda m: m.payload),
+    ("subject", "text", lambda m: m.subject),
+    ("body", "text", lambda m: m.body),
+    ("dedupe_key", "text", lambda m: m.dedupe_key),
+    ("status", "text", lambda m: m.status),
+    ("next_attempt_at", "timestamptz", lambda m: m.next_attempt_at),
+]
+_CONSTANTS = {
+    "attempts": "0",
+    "last_error": "''",
+    "sending_since": "NULL",
+    "driver": "''",
+    "provider_message_id": "''",
+    "sent_at": "NULL",
+    "delivered_at": "NULL",
+}
+INSERT_BATCH = 5000
+
+
+def _insert_returning_ids(messages: list[Message]) -> list[int]:
+    """The rows travel as one JSON document per few thousand (``jsonb_to_recordset``).
+
+    One text parameter that the C JSON encoder writes, where arrays per column
+    would be adapted element by element by the driver in Python.
+    """
+    table = Message._meta.db_table
+    names = [c for c, _t, _v in _COLUMNS]
+    # Only the model's own table and column names are spliced in; the rows are a parameter.
+    sql = (
+        f"INSERT INTO {table} ({', '.join(names + list(_CONSTANTS) + ['created_at'])}) "  # noqa: S608
+        f"SELECT {', '.join([f't.{c}' for c in names] + list(_CONSTANTS.values()) + ['%s'])} "
+        f"FROM jsonb_to_recordset(%s::jsonb) "
+        f"AS t({', '.join(f'{c} {t}' for c, t, _v in _COLUMNS)}) "
+        "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+    )
+    now = timezone.now()
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for i in range(0, len(messages), INSERT_BATCH):
+            rows = [
+                {c: value(m) for c, _t, value in _COLUMNS} for m in messages[i : i + INSERT_BATCH]
+            ]
+            cursor.execute(sql, [now, json.dumps(rows, cls=DjangoJSONEncoder)])
+            ids += [row[0] for row in cursor.fetchall()]
+    return ids
+
+
+def _insert_portably(fresh: dict[str, Message]) -> list[int]:
     keys = list(fresh)
     for i in range(0, len(keys), BULK):
         for key in Message.objects.filter(dedupe_key__in=keys[i : i + BULK]).values_list(
@@ -231,18 +374,28 @@ def queue_messages(messages: list[Message]) -> int:
         ):
             fresh.pop(key, None)
     if not fresh:
-        return 0
+        return []
     created_at = timezone.now()
-    with transaction.atomic():
-        Message.objects.bulk_create(fresh.values(), batch_size=BULK, ignore_conflicts=True)
-        keys = list(fresh)
-        ids = []
-        for i in range(0, len(keys), BULK):
-            ids += Message.objects.filter(
-                dedupe_key__in=keys[i : i + BULK], created_at__gte=created_at
-            ).values_list("pk", flat=True)
-        transaction.on_commit(lambda: [_enqueue(pk) for pk in ids])
-    return len(ids)
+    Message.objects.bulk_create(fresh.values(), batch_size=BULK, ignore_conflicts=True)
+    keys = list(fresh)
+    ids = []
+    for i in range(0, len(keys), BULK):
+        ids += Message.objects.filter(
+            dedupe_key__in=keys[i : i + BULK], created_at__gte=created_at
+        ).values_list("pk", flat=True)
+    return ids
+
+
+def enqueue_deliveries(message_ids: list[int], countdown: float | None = None) -> None:
+    """One delivery task per batch of ids; a lone message keeps its own task."""
+    if len(message_ids) == 1:
+        _enqueue(message_ids[0], countdown)
+        return
+    from .tasks import deliver_messages
+
+    size = delivery_batch_size()
+    for i in range(0, len(message_ids), size):
+        deliver_messages.apply_async((list(message_ids[i : i + size]),), countdown=countdown)
 
 
 def _enqueue(message_id: int, countdown: float | None = None) -> None:
@@ -335,6 +488,176 @@ def _record_failure(
     return DeliveryResult(message.pk, outcome, retry_at)
 
 
+@dataclass(frozen=True)
+class BatchResult:
+    """What ``deliver_batch`` did, by outcome; ``retry_at`` is the earliest retry."""
+
+    sent: int = 0
+    retry: tuple[int, ...] = ()
+    failed: int = 0
+    skipped: int = 0
+    retry_at: datetime | None = None
+
+
+def _claim(message_ids, now: datetime) -> list[Message]:
+    """Take the queued, due ones among ``message_ids`` for this worker.
+
+    On PostgreSQL ``SELECT ... FOR UPDATE SKIP LOCKED`` then the UPDATE, in one
+    transaction: two workers handed the same ids split them instead of waiting
+    for each other. Without row locks (SQLite) the fenced UPDATE alone is the
+    claim: it takes the write lock at once (a read first would have to upgrade
+    it, which SQLite refuses under contention). Either way the rows read back are
+    those stamped with this claim's time, so each row is claimed once.
+    """
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    queued = Message.objects.filter(due, pk__in=list(message_ids), status=MessageStatus.QUEUED)
+    claim = {"status": MessageStatus.SENDING, "sending_since": now, "attempts": F("attempts") + 1}
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            ids = list(queued.select_for_update(skip_locked=True).values_list("pk", flat=True))
+            if not ids:
+                return []
+            Message.objects.filter(pk__in=ids, status=MessageStatus.QUEUED).update(**claim)
+    else:
+        ids = list(message_ids)
+        if not queued.update(**claim):
+            return []
+    return list(
+        Message.objects.filter(pk__in=ids, status=MessageStatus.SENDING, sending_since=now).only(
+            "pk", "channel", "address", "language", "subject", "body", "dedupe_key", "attempts"
+        )
+    )
+
+
+def _send_all(driver, messages: list[Message]) -> list:
+    """The driver's answer for each message: a ``SendResult`` or the ``DeliveryError``."""
+    outgoing = [
+        Outgoing(
+            reference=str(m.pk),
+            idempotency_key=m.idempotency_key,
+            address=m.address,
+            language=m.language,
+            subject=m.subject,
+            body=m.body,
+        )
+        for m in messages
+    ]
+    send_batch = getattr(driver, "send_batch", None)
+    try:
+        if send_batch is not None:
+            return send_batch(outgoing)
+    except DeliveryError as exc:
+        return [exc] * len(messages)
+    except Exception as exc:
+        logger.exception("driver %s crashed on a batch of %d", driver.name, len(messages))
+        return [DeliveryError(repr(exc))] * len(messages)
+    results = []
+    for item in outgoing:
+        try:
+            results.append(driver.send(item))
+        except DeliveryError as exc:
+            results.append(exc)
+        except Exception as exc:
+            logger.exception("driver %s crashed on message %s", driver.name, item.reference)
+            results.append(DeliveryError(repr(exc)))
+    return results
+
+
+def deliver_batch(message_ids) -> BatchResult:
+    """Send many queued, due messages: one claim, one gateway request, one UPDATE per outcome.
+
+    The rules are ``deliver``'s: ids not queued or not yet due are skipped (another
+    worker has them, or they are done), the claim counts as an attempt, a
+    temporary failure comes back after its backoff, a permanent one or the last
+    attempt fails the message. Drivers with ``send_batch`` (the SMS gateway) take
+    the whole batch in one request; the others are sent one by one. No
+    transaction is open while the provider works.
+    """
+    now = timezone.now()
+    claimed = _claim(message_ids, now)
+    skipped = len(set(message_ids)) - len(claimed)
+    by_channel: dict[str, list[Message]] = {}
+    for message in claimed:
+        by_channel.setdefault(message.channel, []).append(message)
+    sent, failed, retry, retry_at = 0, 0, [], None
+    for channel, messages in by_channel.items():
+        driver = get_driver(channel)
+        results = _send_all(driver, messages)
+        done = [(m, r) for m, r in zip(messages, results, strict=True) if isinstance(r, SendResult)]
+        sent += _record_sent(done, driver.name)
+        # Failures grouped by what is written, so an outage costs a few UPDATEs, not one a row.
+        groups: dict[tuple, list[int]] = {}
+        for message, result in zip(messages, results, strict=True):
+            if isinstance(result, SendResult):
+                continue
+            give_up = result.permanent or message.attempts >= max_attempts()
+            when = None if give_up else now + retry_delay(message.attempts)
+            groups.setdefault((give_up, when, str(result)), []).append(message.pk)
+        for (give_up, when, error), ids in groups.items():
+            changes = (
+                {"status": MessageStatus.FAILED, "next_attempt_at": None}
+                if give_up
+                else {"status": MessageStatus.QUEUED, "next_attempt_at": when}
+            )
+            Message.objects.filter(
+                pk__in=ids, status=MessageStatus.SENDING, sending_since=now
+            ).update(last_error=error[:2000], driver=driver.name, sending_since=None, **changes)
+            logger.warning(
+                "%d messages failed (%s): %s", len(ids), "failed" if give_up else "retry", error
+            )
+            if give_up:
+                failed += len(ids)
+            else:
+                retry += ids
+                retry_at = when if retry_at is None else min(retry_at, when)
+    return BatchResult(sent, tuple(retry), failed, skipped, retry_at)
+
+
+def _record_sent(done: list[tuple[Message, SendResult]], driver_name: str) -> int:
+    """One UPDATE for the batch: each row gets its own provider id."""
+    if not done:
+        return 0
+    if connection.vendor == "postgresql":
+        table = Message._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} m SET status = %s, sent_at = %s, driver = %s, "  # noqa: S608
+                "provider_message_id = v.provider_id, last_error = '', sending_since = NULL, "
+                "next_attempt_at = NULL "
+                "FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, provider_id text) "
+                "WHERE m.id = v.id AND m.status IN (%s, %s)",
+                [
+                    MessageStatus.SENT,
+                    timezone.now(),
+                    driver_name,
+                    json.dumps(
+                        [{"id": m.pk, "provider_id": r.provider_message_id} for m, r in done]
+                    ),
+                    MessageStatus.SENDING,
+                    # QUEUED too: if the lease ran out mid-send, the send still happened.
+                    MessageStatus.QUEUED,
+                ],
+            )
+        return len(done)
+    provider_ids = Case(
+        *[When(pk=m.pk, then=Value(r.provider_message_id)) for m, r in done],
+        output_field=CharField(),
+    )
+    # QUEUED too: if the lease ran out mid-send, the send still happened.
+    Message.objects.filter(
+        pk__in=[m.pk for m, _r in done], status__in=[MessageStatus.SENDING, MessageStatus.QUEUED]
+    ).update(
+        status=MessageStatus.SENT,
+        sent_at=timezone.now(),
+        provider_message_id=provider_ids,
+        driver=driver_name,
+        last_error="",
+        sending_since=None,
+        next_attempt_at=None,
+    )
+    return len(done)
+
+
 def dispatch_due(
     *,
     now: datetime | None = None,
@@ -386,8 +709,7 @@ def dispatch_due(
     # Restart the grace period, so one lost task is not re-enqueued every minute.
     Message.objects.filter(pk__in=stale, status=MessageStatus.QUEUED).update(next_attempt_at=now)
     due = reclaimed + stale
-    for message_id in due:
-        _enqueue(message_id)
+    enqueue_deliveries(due)
     return len(due)
 
 
