@@ -16,6 +16,7 @@ H1 16–18 and H2 14–16 (see test_events.py).
 import asyncio
 import datetime as dt
 import socket
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -46,6 +47,29 @@ TIMEOUT = 15  # seconds to wait for any one exchange; a healthy run takes 1–3 
 
 def local(day: dt.date, hour: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=utility_zone())
+
+
+def run_apart(scenario, timeout: float):
+    """Run ``scenario()`` in an event loop of its own thread and return its result.
+
+    The browser tests' Playwright keeps an event loop running in the main thread for
+    the whole session, where ``asyncio.run`` would refuse to start another.
+    """
+    outcome = {}
+
+    def main():
+        try:
+            outcome["value"] = asyncio.run(asyncio.wait_for(scenario(), timeout))
+        except BaseException as exc:  # handed to the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=main, name="openadr-scenario")
+    thread.start()
+    thread.join(timeout + 10)
+    assert not thread.is_alive(), "the OpenADR scenario did not end"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def free_port() -> int:
@@ -400,7 +424,7 @@ def test_vens_receive_the_event_answer_report_and_hear_the_cancellation(grid):
             stop.set()
             await asyncio.wait_for(serving, TIMEOUT)
 
-    vens, steel, cold = asyncio.run(asyncio.wait_for(scenario(), 50))
+    vens, steel, cold = run_apart(scenario, 50)
 
     # What the VENs received: their own windows, SIMPLE levels, their own sites as targets.
     def received(oadr_event):
@@ -476,4 +500,4 @@ def test_an_unregistered_ven_is_refused(grid):
             stop.set()
             await asyncio.wait_for(serving, TIMEOUT)
 
-    assert asyncio.run(asyncio.wait_for(scenario(), 30)) == (None, None)
+    assert run_apart(scenario, 30) == (None, None)
