@@ -224,12 +224,10 @@ def queue_for_event(event: DemandEvent) -> int:
     event = DemandEvent.objects.get(pk=event.pk)
     if event.status != EventStatus.DECLARED or event.ends_at <= timezone.now():
         return 0
-    feeders = AffectedFeeder.objects.filter(event=event).values("feeder_id")
     reached = (
-        VenRegistration.objects.filter(active=True, sites__feeder__in=feeders)
+        vens_for_event(event)
         .exclude(deliveries__event=event)
         .values_list("pk", "sites__ref", "sites__feeder_id")
-        .distinct()
     )
     ven_feeders: dict[int, set[int]] = {}
     ven_sites: dict[int, set[str]] = {}
@@ -463,7 +461,8 @@ def record_report(
 def ven_summary(event: DemandEvent) -> dict:
     """The event's OpenADR deliveries: counts by status and one row per VEN.
 
-    ``{"total": n, "counts": {status: n, ...}, "rows": [{ven_name, ven_id,
+    ``{"total": n, "counts": {status: n, ...}, "badges": [{status, label, n}
+    for the statuses present], "rows": [{ven_name, ven_id,
     customer, status, status_label, signal_level, opt_type, sent_at, opted_at,
     cancelled_at, last_seen_at, last_kw}, ...]}``.
     """
@@ -497,6 +496,11 @@ def ven_summary(event: DemandEvent) -> dict:
     return {
         "total": len(rows),
         "counts": {status: counts.get(status, 0) for status in DeliveryStatus.values},
+        "badges": [
+            {"status": status, "label": labels[status], "n": counts[status]}
+            for status in DeliveryStatus.values
+            if counts[status]
+        ],
         "rows": [
             {
                 "ven_name": row["ven__ven_name"],

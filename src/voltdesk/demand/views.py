@@ -143,17 +143,10 @@ def event(request, pk):
         .select_related("customer", "manager__user")
         .order_by("due_at", "customer__name")
     )
-    vens = openadr.ven_summary(event)
-    labels = dict(openadr.DeliveryStatus.choices)
     context = {
         "nav": "demand",
         "event": event,
-        "vens": vens,
-        "ven_counts": [
-            {"status": status, "label": labels[status], "n": n}
-            for status, n in vens["counts"].items()
-            if n
-        ],
+        "vens": openadr.ven_summary(event),
         "affected": event.affected.select_related("feeder__area__region").order_by(
             "feeder__area__name", "feeder__name"
         ),

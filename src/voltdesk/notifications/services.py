@@ -434,14 +434,7 @@ def deliver(message_id: int) -> DeliveryResult:
         return DeliveryResult(message_id, "skipped")
     message = Message.objects.get(pk=message_id)
     driver = get_driver(message.channel)
-    outgoing = Outgoing(
-        reference=str(message.pk),
-        idempotency_key=message.idempotency_key,
-        address=message.address,
-        language=message.language,
-        subject=message.subject,
-        body=message.body,
-    )
+    outgoing = _outgoing(message)
     # No transaction is open here: a slow provider must not hold database locks.
     try:
         result = driver.send(outgoing)
@@ -529,19 +522,21 @@ def _claim(message_ids, now: datetime) -> list[Message]:
     )
 
 
+def _outgoing(message: Message) -> Outgoing:
+    """What a driver is handed: the message, its reference and its idempotency key."""
+    return Outgoing(
+        reference=str(message.pk),
+        idempotency_key=message.idempotency_key,
+        address=message.address,
+        language=message.language,
+        subject=message.subject,
+        body=message.body,
+    )
+
+
 def _send_all(driver, messages: list[Message]) -> list:
     """The driver's answer for each message: a ``SendResult`` or the ``DeliveryError``."""
-    outgoing = [
-        Outgoing(
-            reference=str(m.pk),
-            idempotency_key=m.idempotency_key,
-            address=m.address,
-            language=m.language,
-            subject=m.subject,
-            body=m.body,
-        )
-        for m in messages
-    ]
+    outgoing = [_outgoing(m) for m in messages]
     send_batch = getattr(driver, "send_batch", None)
     try:
         if send_batch is not None:
