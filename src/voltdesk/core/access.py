@@ -27,6 +27,16 @@ def _staff_can(user, perm: str) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and user.has_perm(perm)
 
 
+def sees_every_customer(user) -> bool:
+    """Staff whose role may view customers see them all (what ``visible_customers`` gives)."""
+    return customer_of(user) is None and _staff_can(user, "customers.view_customer")
+
+
+def sees_every_site(user) -> bool:
+    """Staff whose role may view sites see them all (what ``visible_sites`` gives)."""
+    return customer_of(user) is None and _staff_can(user, "customers.view_site")
+
+
 def visible_customers(user, qs: QuerySet | None = None) -> QuerySet:
     from voltdesk.customers.models import Customer
 
@@ -34,7 +44,7 @@ def visible_customers(user, qs: QuerySet | None = None) -> QuerySet:
     customer = customer_of(user)
     if customer is not None:
         return qs.filter(pk=customer.pk)
-    if _staff_can(user, "customers.view_customer"):
+    if sees_every_customer(user):
         return qs
     return qs.none()
 
@@ -46,7 +56,7 @@ def visible_sites(user, qs: QuerySet | None = None) -> QuerySet:
     customer = customer_of(user)
     if customer is not None:
         return qs.filter(Q(customer=customer) | Q(contracts__customer=customer)).distinct()
-    if _staff_can(user, "customers.view_site"):
+    if sees_every_site(user):
         return qs
     return qs.none()
 

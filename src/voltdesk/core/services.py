@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
+from . import inserts
 from .models import AuditEntry, Utility
 from .profiles import PROFILES, TARIFFS
 
@@ -95,10 +96,12 @@ def utility_zone() -> ZoneInfo:
 
 def log_action(actor, action: str, obj, data: dict | None = None) -> AuditEntry:
     """Record a state change with its actor; call inside the change's transaction."""
-    return AuditEntry.objects.create(
+    entry = AuditEntry(
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
         data=data or {},
     )
+    inserts.insert([entry])  # written on every change: the INSERT is built once
+    return entry

@@ -9,6 +9,7 @@ transition answers 409 with the reason; bad input 422 naming the field.
 import datetime as dt
 from typing import Annotated
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,8 +25,6 @@ from voltdesk.api.pagination import LimitOffset
 from voltdesk.api.params import PRINTABLE, REF_MAX, parse_moment
 from voltdesk.core.access import (
     customer_of,
-    visible_customers,
-    visible_sites,
     visible_work_order_attachments,
     visible_work_order_comments,
     visible_work_orders,
@@ -273,20 +272,11 @@ class _Mapped:
 @router.post("/workorders", response={201: IntakeOut}, summary="Open a work order")
 def create_work_order(request, payload: WorkOrderIn):
     user = acting_user(request)
-    own = customer_of(user)
     _require(user, "workorders.add_workorder")
-    customer = site = None
-    if payload.customer_ref:
-        customer = get_object_or_404(visible_customers(user), ref=payload.customer_ref)
-    elif own is not None:
-        customer = own
-    if payload.site_ref:
-        sites = visible_sites(user)
-        if own is not None:
-            sites = sites.filter(customer=own)  # a site it no longer holds is not its to report
-        site = get_object_or_404(
-            sites.select_related("area", "feeder", "customer"), ref=payload.site_ref
-        )
+    found = services.find_caller(user, customer_ref=payload.customer_ref, site_ref=payload.site_ref)
+    if found is None:
+        raise Http404
+    customer, site, is_member = found
     try:
         result = services.open_work_order(
             channel=payload.channel,
@@ -300,6 +290,7 @@ def create_work_order(request, payload: WorkOrderIn):
             caller_email=payload.caller_email,
             priority=payload.priority,
             actor=user,
+            is_member=is_member,
         )
     except services.WorkOrderError as exc:
         raise _refused(exc) from None

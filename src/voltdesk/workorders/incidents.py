@@ -11,14 +11,15 @@ incident is told about it at intake.
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from voltdesk.core import inserts
 from voltdesk.core.services import get_utility, log_action
 from voltdesk.notifications.choices import Channel
 from voltdesk.notifications.services import NotificationError, queue_message
 
+from . import queries
 from .choices import OPEN_STATUSES, Action, IncidentStatus, OrderType, Status
 from .models import Incident, WorkOrder
 
@@ -33,15 +34,9 @@ def known_incident_for(*, site=None, area=None, feeder=None) -> Incident | None:
         area = area or site.area
     if feeder is None and area is None:
         return None
-    match = Q()
-    if feeder is not None:
-        match |= Q(feeder=feeder)
-    if area is not None:
-        match |= Q(area=area)
-    return (
-        Incident.objects.filter(match, status=IncidentStatus.OPEN)
-        .order_by("-last_report_at")
-        .first()
+    return queries.open_incident(
+        feeder_id=feeder.pk if feeder is not None else None,
+        area_id=area.pk if area is not None else None,
     )
 
 
@@ -53,21 +48,17 @@ def link_fault(order: WorkOrder, *, save: bool = True) -> tuple[Incident | None,
     if order.order_type != OrderType.FAULT or (order.feeder_id is None and order.area_id is None):
         return None, False
     at = order.created_at
-    open_incidents = Incident.objects.select_for_update().filter(
-        status=IncidentStatus.OPEN, last_report_at__gte=at - JOIN_WINDOW
+    incident = queries.open_incident(
+        feeder_id=order.feeder_id, area_id=order.area_id, since=at - JOIN_WINDOW, to_join=True
     )
-    if order.feeder_id is not None:
-        incident = open_incidents.filter(feeder_id=order.feeder_id).first()
-    else:
-        incident = open_incidents.filter(area_id=order.area_id, feeder__isnull=True).first()
     existed = incident is not None
     if incident is None:
-        incident = Incident.objects.create(
+        incident = Incident(
             feeder_id=order.feeder_id, area_id=order.area_id, opened_at=at, last_report_at=at
         )
+        inserts.insert([incident])
     elif at > incident.last_report_at:
-        incident.last_report_at = at
-        incident.save(update_fields=["last_report_at"])
+        queries.report_at(incident, at)
     order.incident = incident
     if save:
         order.save(update_fields=["incident", "updated_at"])

@@ -18,7 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import queries, sla
+from voltdesk.core import inserts
+
+from . import sla
 from .choices import Action, Status
 from .models import Transition, WorkOrder
 
@@ -69,7 +71,7 @@ def _refuse(order: WorkOrder, action: str) -> WorkOrderError:
 
 def record(order, action, from_status, to_status, *, actor=None, note="", at=None) -> Transition:
     row = new_transition(order, action, from_status, to_status, actor=actor, note=note, at=at)
-    queries.insert([row])  # every change writes one: the plain INSERT, built once
+    inserts.insert([row])  # every change writes one: the plain INSERT, built once
     return row
 
 

@@ -9,7 +9,6 @@ import json
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models.fields import AutoFieldMixin
 
 from .choices import OPEN_STATUSES
 from .models import DeskAgent, Queue, WorkOrder
@@ -63,115 +62,154 @@ def agents_by_load(queue_id: int):
         yield agent
 
 
-_INSERTS: dict[tuple[type, int], tuple[str, list]] = {}
+_CALLERS: dict[str, str] = {}
 
 
-def insert(rows: list) -> None:
-    """Write new rows of one model with one INSERT, giving each its primary key.
-
-    What ``bulk_create`` does, without building the statement on every call:
-    each field's value is prepared as ``save()`` prepares it (``auto_now`` is
-    stamped, foreign keys written by id). No signals are sent; nothing here
-    listens for them.
-    """
-    if not rows:
-        return
-    model = type(rows[0])
-    key = (model, len(rows))
-    if key not in _INSERTS:
-        fields = _written(model)
-        sql = _insert_sql(model, fields, ["(" + _marks(len(fields)) + ")"] * len(rows))
-        _INSERTS[key] = (sql, fields)
-    sql, fields = _INSERTS[key]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [value for row in rows for value in _values(row, fields)])
-        _saved(rows, [pk for (pk,) in cursor.fetchall()])
+def _columns(model, alias: str) -> str:
+    return ", ".join(
+        f"{alias}.{connection.ops.quote_name(f.column)}" for f in model._meta.concrete_fields
+    )
 
 
-_INSERTS_WITH: dict[tuple, tuple[str, list, list]] = {}
+def _caller_sql(by: str) -> str:
+    """The caller's site (with its holder, area and feeder) or customer, and club status."""
+    from voltdesk.core.models import Area, Feeder
+    from voltdesk.customers.models import Customer, Site
+    from voltdesk.keyaccounts.models import Membership
 
-
-def insert_with(parent, children: list, *, link: str) -> None:
-    """Write a new row and new rows that point at it through ``link`` (an order, its
-    first transition and its deadlines), giving each its primary key.
-
-    On PostgreSQL this is one statement: the parent's INSERT ... RETURNING, and
-    the children's INSERTs as CTEs that take the parent's new id. One round trip
-    instead of one per table. Elsewhere, one INSERT per table.
-    """
-    groups: dict[type, list] = {}
-    for child in children:
-        groups.setdefault(type(child), []).append(child)
-    if connection.vendor != "postgresql":
-        insert([parent])
-        for rows in groups.values():
-            for row in rows:
-                setattr(row, link, parent)
-            insert(rows)
-        return
-    key = (type(parent), tuple((model, len(rows)) for model, rows in groups.items()), link)
-    if key not in _INSERTS_WITH:
-        _INSERTS_WITH[key] = _insert_with_sql(type(parent), key[1], link)
-    sql, parent_fields, child_fields = _INSERTS_WITH[key]
-    params = _values(parent, parent_fields)
-    for rows, fields in zip(groups.values(), child_fields, strict=True):
-        params += [value for row in rows for value in _values(row, fields)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        keys = cursor.fetchall()
-    _saved([parent], [pk for tag, pk in keys if tag == 0])
-    for tag, rows in enumerate(groups.values(), 1):
-        for row in rows:
-            setattr(row, link, parent)
-        _saved(rows, [pk for t, pk in keys if t == tag])
-
-
-def _insert_with_sql(parent_model, groups, link: str) -> tuple[str, list, list]:
-    # Names come from the models; every value is a parameter.
     quote = connection.ops.quote_name
-    parent_fields = _written(parent_model)
-    parent_pk = quote(parent_model._meta.pk.column)
-    first = _insert_sql(parent_model, parent_fields, ["(" + _marks(len(parent_fields)) + ")"])
-    parts = [f"new_0 AS ({first})"]
-    answer = [f"SELECT 0, {parent_pk} FROM new_0"]  # noqa: S608
-    child_fields = []
-    for tag, (model, count) in enumerate(groups, 1):
-        link_field = model._meta.get_field(link)
-        # The link comes first, as the parent's new id; the rest are parameters.
-        fields = [f for f in _written(model) if f is not link_field]
-        child_fields.append(fields)
-        row = f"((SELECT {parent_pk} FROM new_0), {_marks(len(fields))})"  # noqa: S608
-        parts.append(f"new_{tag} AS ({_insert_sql(model, [link_field, *fields], [row] * count)})")
-        pk = quote(model._meta.pk.column)
-        answer.append(f"SELECT {tag}, {pk} FROM new_{tag}")  # noqa: S608
-    sql = "WITH " + ", ".join(parts) + " " + " UNION ALL ".join(answer)
-    return sql, parent_fields, child_fields
+    tables = {m: quote(m._meta.db_table) for m in (Site, Customer, Area, Feeder, Membership)}
+    member = (
+        f"EXISTS (SELECT 1 FROM {tables[Membership]} m"  # noqa: S608 - names from the models
+        " WHERE m.customer_id = c.id AND m.status = %s)"
+    )
+    if by == "customer":
+        return (
+            f"SELECT {_columns(Customer, 'c')}, {member} "  # noqa: S608 - names from the models
+            f"FROM {tables[Customer]} c WHERE c.ref = %s"
+        )
+    return (
+        f"SELECT {_columns(Site, 's')}, {_columns(Customer, 'c')}, "  # noqa: S608 - as above
+        f"{_columns(Area, 'a')}, {_columns(Feeder, 'f')}, {member} "
+        f"FROM {tables[Site]} s JOIN {tables[Customer]} c ON c.id = s.customer_id "
+        f"LEFT JOIN {tables[Area]} a ON a.id = s.area_id "
+        f"LEFT JOIN {tables[Feeder]} f ON f.id = s.feeder_id "
+        "WHERE s.ref = %s"
+    )
 
 
-def _written(model) -> list:
-    """The fields an INSERT writes: all but an auto-incremented key."""
-    return [f for f in model._meta.concrete_fields if not isinstance(f, AutoFieldMixin)]
+_CONVERTERS: dict[type, list] = {}
 
 
-def _marks(count: int) -> str:
-    return ", ".join(["%s"] * count)
+def _converters(model) -> list:
+    """(column, converters) per field: what the ORM applies to each value it reads
+    (SQLite's dates and booleans, say; nothing on PostgreSQL for these models)."""
+    if model not in _CONVERTERS:
+        out = []
+        for f in model._meta.concrete_fields:
+            col = f.get_col(model._meta.db_table)
+            out.append(
+                (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+            )
+        _CONVERTERS[model] = out
+    return _CONVERTERS[model]
 
 
-def _insert_sql(model, fields, rows: list[str]) -> str:
-    quote = connection.ops.quote_name
-    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-    columns = ", ".join(quote(f.column) for f in fields)
-    return f"INSERT INTO {table} ({columns}) VALUES {', '.join(rows)} RETURNING {pk}"  # noqa: S608
+def _instances(row, models) -> list:
+    # Model.from_db: what the ORM does with a row it read, without building the query.
+    out, at = [], 0
+    for model in models:
+        columns = _converters(model)
+        values = list(row[at : at + len(columns)])
+        at += len(columns)
+        if values[0] is None:  # no area or feeder: the LEFT JOIN gave nulls
+            out.append(None)
+            continue
+        for i, (col, converters) in enumerate(columns):
+            for convert in converters:
+                values[i] = convert(values[i], col, connection)
+        out.append(model.from_db(connection.alias, None, values))
+    return out
 
 
-def _values(row, fields) -> list:
-    # As save() prepares them: auto_now stamped, foreign keys by id, JSON adapted.
-    return [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
+def caller(*, site_ref: str = "", customer_ref: str = "") -> tuple:
+    """(site, customer, is_member) for a caller named by site or customer number, in one
+    statement; (None, None, False) when there is no such site or customer.
+
+    Only for users who may see every customer and site (``core.access.sees_every_site``);
+    scoped users take the ORM path of ``core.access``. The site comes with its holder,
+    area and feeder set.
+    """
+    from voltdesk.core.models import Area, Feeder
+    from voltdesk.customers.models import Customer, Site
+    from voltdesk.keyaccounts.choices import MembershipStatus
+
+    by = "site" if site_ref else "customer"
+    if by not in _CALLERS:
+        _CALLERS[by] = _caller_sql(by)
+    with connection.cursor() as cursor:
+        cursor.execute(_CALLERS[by], [MembershipStatus.MEMBER, site_ref or customer_ref])
+        row = cursor.fetchone()
+    if row is None:
+        return None, None, False
+    if by == "customer":
+        (customer,) = _instances(row, [Customer])
+        return None, customer, bool(row[-1])
+    site, customer, area, feeder = _instances(row, [Site, Customer, Area, Feeder])
+    site.customer, site.area, site.feeder = customer, area, feeder
+    return site, customer, bool(row[-1])
 
 
-def _saved(rows, keys) -> None:
-    # Both backends return new keys in the order of the VALUES (as bulk_create relies on).
-    for row, pk in zip(rows, keys, strict=True):
-        row.pk = pk
-        row._state.adding = False
-        row._state.db = connection.alias
+_INCIDENTS: dict[tuple, str] = {}
+
+
+def _incident_sql(feeder: bool, area: bool, *, to_join: bool) -> str:
+    from .choices import IncidentStatus
+    from .models import Incident
+
+    table = connection.ops.quote_name(Incident._meta.db_table)
+    status = f"status = '{IncidentStatus.OPEN.value}'"
+    if to_join:
+        # The incident a fault report joins: its feeder's, else its area's without a
+        # feeder, with a report recent enough; locked until the report is written.
+        where = "feeder_id = %s" if feeder else "area_id = %s AND feeder_id IS NULL"
+        tail = "AND last_report_at >= %s ORDER BY opened_at DESC, id DESC LIMIT 1"
+        if connection.features.has_select_for_update:
+            tail += " FOR UPDATE"  # SQLite has none: its writers take the whole file
+    else:
+        near = [c for c, known in (("feeder_id = %s", feeder), ("area_id = %s", area)) if known]
+        where = "(" + " OR ".join(near) + ")"
+        tail = "ORDER BY last_report_at DESC, id DESC LIMIT 1"
+    return f"SELECT {_columns(Incident, 'i')} FROM {table} i WHERE {status} AND {where} {tail}"  # noqa: S608
+
+
+def open_incident(*, feeder_id=None, area_id=None, since=None, to_join: bool = False):
+    """The open outage incident of a feeder or area, or None (see ``incidents``).
+
+    ``to_join``: the one a fault report at ``since``'s window joins, locked; otherwise
+    the latest one on the feeder or in the area, to tell a caller about.
+    """
+    from .models import Incident
+
+    if to_join:
+        key = (feeder_id is not None, False, True)
+        params = [feeder_id if feeder_id is not None else area_id, since]
+    else:
+        key = (feeder_id is not None, area_id is not None, False)
+        params = [p for p in (feeder_id, area_id) if p is not None]
+    if key not in _INCIDENTS:
+        _INCIDENTS[key] = _incident_sql(key[0], key[1], to_join=to_join)
+    with connection.cursor() as cursor:
+        cursor.execute(_INCIDENTS[key], params)
+        row = cursor.fetchone()
+    return None if row is None else _instances(row, [Incident])[0]
+
+
+def report_at(incident, at) -> None:
+    """Move the incident's latest report to ``at``."""
+    from .models import Incident
+
+    table = connection.ops.quote_name(Incident._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET last_report_at = %s WHERE id = %s", [at, incident.pk])  # noqa: S608
+    incident.last_report_at = at

@@ -10,6 +10,14 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from voltdesk.core import inserts
+from voltdesk.core.access import (
+    customer_of,
+    sees_every_customer,
+    sees_every_site,
+    visible_customers,
+    visible_sites,
+)
 from voltdesk.core.services import log_action
 from voltdesk.customers.identifiers import InvalidValue, normalise_email, normalise_phone
 
@@ -111,6 +119,38 @@ def _check_codes(channel: str, order_type: str, subtype: str) -> None:
         raise WorkOrderError(_("The subtype is longer than 40 characters."), "subtype")
 
 
+def find_caller(user, *, customer_ref: str = "", site_ref: str = ""):
+    """(customer, site, is_member) of a caller named by customer and/or site number as
+    ``user`` may see them, or None when either is not visible. A customer user acts for
+    its own customer and may name only a site it holds now. ``is_member`` is None when
+    not read here (intake then reads it).
+
+    Staff who see every customer (or site), naming one, take one statement that also
+    reads the club status (``queries.caller``); everyone else the access module's
+    querysets.
+    """
+    named_one = bool(customer_ref) != bool(site_ref)
+    if named_one and (sees_every_site(user) if site_ref else sees_every_customer(user)):
+        site, customer, is_member = queries.caller(site_ref=site_ref, customer_ref=customer_ref)
+        return None if customer is None else (customer, site, is_member)
+    own = customer_of(user)
+    customer = site = None
+    if customer_ref:
+        customer = visible_customers(user).filter(ref=customer_ref).first()
+        if customer is None:
+            return None
+    elif own is not None:
+        customer = own
+    if site_ref:
+        sites = visible_sites(user)
+        if own is not None:
+            sites = sites.filter(customer=own)  # a site it no longer holds is not its to report
+        site = sites.select_related("area", "feeder", "customer").filter(ref=site_ref).first()
+        if site is None:
+            return None
+    return customer, site, None
+
+
 def open_work_order(
     *,
     channel: str,
@@ -127,6 +167,7 @@ def open_work_order(
     feeder=None,
     actor=None,
     created_at=None,
+    is_member: bool | None = None,
 ) -> IntakeResult:
     """Take in a contact: a routed, timed work order, linked to its outage if it is one.
 
@@ -175,7 +216,7 @@ def open_work_order(
         caller_email=email,
         area=area,
         feeder=feeder,
-        is_member=_is_member(customer),
+        is_member=_is_member(customer) if is_member is None else is_member,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     if created_at is not None:
@@ -194,7 +235,7 @@ def open_work_order(
         )
         deadlines = sla.new_deadlines(order)
         # The order, its first transition and its commitments in one round trip (PostgreSQL).
-        queries.insert_with(order, [created, *deadlines], link="work_order")
+        inserts.insert_with(order, [created, *deadlines], link="work_order")
         routing.assign_least_loaded(order)
         log_action(actor, "workorders.opened", order, {"type": order_type, "channel": channel})
     return IntakeResult(
