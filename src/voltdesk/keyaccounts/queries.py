@@ -294,7 +294,7 @@ def _coverage(d: _Dialect, window_start, window_end, customer_ids: set) -> dict:
     sql = f"""
         SELECT customer_id, site_id, SUM(covered), SUM(held) FROM (
             SELECT s.customer_id, s.site_id,
-                   COALESCE(SUM(CASE WHEN r.id IS NOT NULL THEN {covered} END), {d.zero_span})
+                   COALESCE(SUM(CASE WHEN r.site_id IS NOT NULL THEN {covered} END), {d.zero_span})
                        AS covered,
                    MAX({d.span("s.ce", "s.cs")}) AS held
             FROM (

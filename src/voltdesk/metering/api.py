@@ -95,7 +95,7 @@ def list_site_readings(
         readings = readings.filter(start__gte=start)
     if end is not None:
         readings = readings.filter(start__lt=end)
-    return readings.order_by("start", "pk")
+    return readings.order_by("start", "end")
 
 
 # Consumption ------------------------------------------------------------------

@@ -264,8 +264,8 @@ def _check_against_stored(path, cursor, refs: list[str], element):
                    r.start = s.start AND r."end" = s."end"
             FROM {t["stage"]} s
             JOIN {t["site"]} c ON c.ref = s.site_ref
-            JOIN {t["reading"]} r ON r.id = (
-                SELECT r2.id FROM {t["reading"]} r2
+            JOIN {t["reading"]} r ON (r.site_id, r.start, r."end") = (
+                SELECT r2.site_id, r2.start, r2."end" FROM {t["reading"]} r2
                 WHERE r2.site_id = c.id AND r2.start < s.start
                 ORDER BY r2.start DESC LIMIT 1)
             WHERE s.site_ref IN ({marks}) AND r."end" > s.start

@@ -35,6 +35,11 @@ class ImportBatch(models.Model):
 class Reading(models.Model):
     """Energy delivered to a site between ``start`` (inclusive) and ``end`` (exclusive)."""
 
+    # One reading per site and interval is the key itself: no surrogate id, whose
+    # own index cost every bulk load a third of its insert time and 64 MB per
+    # 3 million readings (an IEC-sized day is 290 million).
+    pk = models.CompositePrimaryKey("site", "start", "end")
+
     # No index of its own: the unique (site, start, end) index leads with site and
     # serves every lookup by site. No database constraint either: PostgreSQL checks
     # a foreign key once per inserted row at commit (about 4 s per million
@@ -93,9 +98,6 @@ class Reading(models.Model):
             )
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["site", "start", "end"], name="one_reading_per_interval"
-            ),
             models.CheckConstraint(
                 condition=models.Q(end__gt=models.F("start")), name="reading_ends_after_start"
             ),

@@ -60,7 +60,7 @@ def _straddling_sql(readings: QuerySet, tz, windows: list[Window]) -> tuple[str,
         holds_boundary |= Q(start__lt=boundary, end__gt=boundary)
     if not holds_boundary:
         return "", []
-    straddling = readings.filter(holds_boundary).values("id").order_by()
+    straddling = readings.filter(holds_boundary).values("site_id", "start", "end").order_by()
     sub_sql, sub_params = straddling.query.sql_with_params()
     pg = connection.vendor == "postgresql"
     adapt = connection.ops.adapt_datetimefield_value
@@ -83,7 +83,7 @@ def _straddling_sql(readings: QuerySet, tz, windows: list[Window]) -> tuple[str,
         FROM {Reading._meta.db_table} r
         JOIN (VALUES {", ".join(rows)}) AS w(month, ws, we)
           ON r.start < w.we AND r."end" > w.ws
-        WHERE r.id IN ({sub_sql})
+        WHERE (r.site_id, r.start, r."end") IN ({sub_sql})
     """  # noqa: S608 - names come from the models, values are parameters
     return sql, params + list(sub_params)
 
