@@ -1,11 +1,11 @@
 """The PostgreSQL fast path for readings CSV files: the file's bytes go to COPY.
 
 Python does not handle rows one by one. The file (after its header line,
-checked here) is streamed in 1 MiB chunks into a temporary all-text table with
-``COPY ... (FORMAT csv)``, each chunk's lines checked against the accepted form
-by one bytes regular expression while PostgreSQL parses the previous one; one
-aggregate yields each site's count and span (casting every time); one
-``INSERT ... SELECT`` casts, orders by (site, start) and writes the readings,
+checked here) is streamed in 1 MiB chunks into a temporary table with
+``COPY ... (FORMAT csv)`` (PostgreSQL parses the times and kWh), each chunk's
+lines checked against the accepted form by one bytes regular expression while
+PostgreSQL parses the previous one; one aggregate yields each site's count and
+span; one ``INSERT ... SELECT`` orders by (site, start) and writes the readings,
 with the last row-level rules (no overlap within the file, end after start)
 enforced by the statement itself.
 
@@ -121,22 +121,22 @@ def import_csv(path, *, site_ref: str | None, source: str, batch) -> FastLoaded:
         # Sorting a whole file in memory (and hashing its sites) is what this
         # transaction does; the default work_mem would spill both to disk.
         cursor.execute("SET LOCAL work_mem = '1GB'")
+        # Typed columns: COPY parses the times and kWh once, as the INSERT would
+        # (a value it cannot take, such as a 30 February, fails the COPY).
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {STAGE} (site_ref text, start text, "
-            '"end" text, kwh text) ON COMMIT DROP'
+            f"CREATE TEMPORARY TABLE {STAGE} (site_ref text, start timestamptz, "
+            '"end" timestamptz, kwh numeric(18, 6)) ON COMMIT DROP'
         )
         _copy(cursor, path, fh, columns)
         ref_sql = "s.site_ref" if site_ref is None else "%s"
         ref_params = [] if site_ref is None else [site_ref]
-        # One pass: per site its count and span. A value PostgreSQL cannot cast
-        # (a 30 February) raises here, which sends the file to the exact path.
+        # One pass: per site its count and span.
         cursor.execute(
             f"""
             SELECT g.ref, c.id, g.rows, g.first_start, g.last_end
             FROM (
                 SELECT {ref_sql} AS ref, count(*) AS rows,
-                       min(s.start::timestamptz) AS first_start,
-                       max(s."end"::timestamptz) AS last_end
+                       min(s.start) AS first_start, max(s."end") AS last_end
                 FROM {STAGE} s
                 GROUP BY 1
             ) g
@@ -176,11 +176,8 @@ def import_csv(path, *, site_ref: str | None, source: str, batch) -> FastLoaded:
                    CASE WHEN prev_end > start THEN NULL ELSE start END,
                    "end", kwh, %s, %s, %s
             FROM (
-                SELECT c.id AS site_id, s.start::timestamptz AS start,
-                       s."end"::timestamptz AS "end", s.kwh::numeric(18, 6) AS kwh,
-                       lag(s."end"::timestamptz) OVER (
-                           PARTITION BY c.id ORDER BY s.start::timestamptz, s."end"::timestamptz
-                       ) AS prev_end
+                SELECT c.id AS site_id, s.start, s."end", s.kwh,
+                       lag(s."end") OVER (PARTITION BY c.id ORDER BY s.start, s."end") AS prev_end
                 FROM {STAGE} s {site_join}
             ) x
             ORDER BY x.site_id, x.start, x."end"
