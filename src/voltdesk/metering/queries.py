@@ -133,66 +133,83 @@ def insert_monthly(readings: QuerySet, tz, windows: list[Window]) -> int:
 MICROSECOND = "interval '1 microsecond'"
 
 
-def insert_daily_pg(site_ids: list[int], days: list, bounds: list) -> int:
-    """kWh per site and local day of the readings lying within one of ``days``.
+def insert_rollups_pg(site_ids: list[int], days: list, day_bounds: list, windows: list) -> int:
+    """Daily and monthly rollups of the sites, in one statement and one scan.
 
-    ``bounds`` holds the UTC instant of each day's local midnight and one more for
-    the end of the last day; a reading lies within day i when its start and its
-    last instant both fall in [bounds[i], bounds[i + 1]).
-    """
-    sql = f"""
-        INSERT INTO {DailyRollup._meta.db_table} (site_id, day, kwh)
-        SELECT site_id, (%s::date[])[b], SUM(kwh) FROM (
-            SELECT site_id, kwh, width_bucket(start, %s::timestamptz[]) AS b,
-                   width_bucket("end" - {MICROSECOND}, %s::timestamptz[]) AS e
-            FROM {Reading._meta.db_table}
-            WHERE site_id = ANY(%s) AND start >= %s AND "end" <= %s
-        ) r
-        WHERE b = e
-        GROUP BY site_id, b
-    """  # noqa: S608 - names come from the models, values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [days, bounds, bounds, site_ids, bounds[0], bounds[-1]])
-        return cursor.rowcount
+    Daily: kWh per site of the readings lying within one of ``days``; ``day_bounds``
+    holds the UTC instant of each day's local midnight and one more for the end of
+    the last day, and a reading lies within day i when its start and its last
+    instant both fall in [day_bounds[i], day_bounds[i + 1]). Monthly: ``windows``
+    are consecutive whole local months; readings within one month are summed, the
+    few that hold a month boundary are gathered and split in proportion to their
+    time in each month.
 
-
-def insert_monthly_pg(site_ids: list[int], windows: list[Window]) -> int:
-    """kWh per site and local month: whole readings, plus shares of straddling ones.
-
-    ``windows`` are consecutive whole local months. Readings within one month are
-    summed in one scan; the few that hold a month boundary are split in proportion
-    to their time in each month.
+    One aggregation with two grouping sets does both sums over one scan (two
+    statements scanned the readings three times); the daily rows are written by a
+    data-modifying CTE.
     """
     months = [w.month for w in windows]
-    bounds = [w.start for w in windows] + [windows[-1].end]
+    month_bounds = [w.start for w in windows] + [windows[-1].end]
     reading = Reading._meta.db_table
     sql = f"""
+        WITH g AS MATERIALIZED (
+            SELECT site_id, day_b, month_b, GROUPING(day_b, month_b) AS gs, SUM(kwh) AS kwh,
+                   array_agg(start) FILTER (WHERE month_b IS NULL) AS s_start,
+                   array_agg("end") FILTER (WHERE month_b IS NULL) AS s_end,
+                   array_agg(kwh) FILTER (WHERE month_b IS NULL) AS s_kwh
+            FROM (
+                SELECT site_id, start, "end", kwh,
+                       CASE WHEN b = e AND b BETWEEN 1 AND %(ndays)s THEN b END AS day_b,
+                       CASE WHEN mb = me THEN mb END AS month_b
+                FROM (
+                    SELECT site_id, start, "end", kwh,
+                           width_bucket(start, %(day_bounds)s::timestamptz[]) AS b,
+                           width_bucket("end" - {MICROSECOND}, %(day_bounds)s::timestamptz[]) AS e,
+                           width_bucket(start, %(month_bounds)s::timestamptz[]) AS mb,
+                           width_bucket("end" - {MICROSECOND}, %(month_bounds)s::timestamptz[])
+                               AS me
+                    FROM {reading}
+                    WHERE site_id = ANY(%(ids)s) AND start < %(hi)s AND "end" > %(lo)s
+                ) r
+            ) x
+            GROUP BY GROUPING SETS ((site_id, day_b), (site_id, month_b))
+        ),
+        daily AS (
+            INSERT INTO {DailyRollup._meta.db_table} (site_id, day, kwh)
+            SELECT site_id, (%(days)s::date[])[day_b], kwh FROM g
+            WHERE gs = 1 AND day_b IS NOT NULL
+        )
         INSERT INTO {MonthlyRollup._meta.db_table} (site_id, month, kwh)
         SELECT site_id, month, SUM(kwh) FROM (
-            SELECT site_id, (%s::date[])[b] AS month, SUM(kwh) AS kwh FROM (
-                SELECT site_id, kwh, width_bucket(start, %s::timestamptz[]) AS b,
-                       width_bucket("end" - {MICROSECOND}, %s::timestamptz[]) AS e
-                FROM {reading}
-                WHERE site_id = ANY(%s) AND start >= %s AND "end" <= %s
-            ) r
-            WHERE b = e
-            GROUP BY site_id, b
+            SELECT site_id, (%(months)s::date[])[month_b] AS month, kwh FROM g
+            WHERE gs = 2 AND month_b IS NOT NULL
             UNION ALL
-            SELECT r.site_id, w.month,
-                   r.kwh * EXTRACT(EPOCH FROM (LEAST(r."end", w.we) - GREATEST(r.start, w.ws)))
-                   / EXTRACT(EPOCH FROM (r."end" - r.start))
-            FROM {reading} r
-            JOIN unnest(%s::date[], %s::timestamptz[], %s::timestamptz[]) AS w(month, ws, we)
-              ON r.start < w.we AND r."end" > w.ws
-            WHERE r.site_id = ANY(%s)
-              AND EXISTS (SELECT 1 FROM unnest(%s::timestamptz[]) AS x(edge)
-                          WHERE r.start < x.edge AND r."end" > x.edge)
-              AND r.start < %s AND r."end" > %s
+            SELECT s.site_id, w.month,
+                   s.kwh * EXTRACT(EPOCH FROM (LEAST(s."end", w.we) - GREATEST(s.start, w.ws)))
+                   / EXTRACT(EPOCH FROM (s."end" - s.start))
+            FROM (
+                SELECT g.site_id, u.start, u."end", u.kwh
+                FROM g, unnest(g.s_start, g.s_end, g.s_kwh) AS u(start, "end", kwh)
+                WHERE g.gs = 2 AND g.month_b IS NULL
+            ) s
+            JOIN unnest(%(months)s::date[], %(ws)s::timestamptz[], %(we)s::timestamptz[])
+                AS w(month, ws, we)
+              ON s.start < w.we AND s."end" > w.ws
         ) u
         GROUP BY site_id, month
     """  # noqa: S608 - names come from the models, values are parameters
-    params = [months, bounds, bounds, site_ids, bounds[0], bounds[-1]]
-    params += [months, bounds[:-1], bounds[1:], site_ids, bounds, bounds[-1], bounds[0]]
+    params = {
+        "ndays": len(days),
+        "day_bounds": day_bounds,
+        "month_bounds": month_bounds,
+        "ids": site_ids,
+        "hi": month_bounds[-1],
+        "lo": month_bounds[0],
+        "days": days,
+        "months": months,
+        "ws": month_bounds[:-1],
+        "we": month_bounds[1:],
+    }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount

@@ -294,8 +294,9 @@ def refresh_rollups(
             bounds = [local_midnight(d, tz) for d in days] + [
                 local_midnight(next_day(last_day), tz)
             ]
-            queries.insert_daily_pg(chunk, days, bounds)
-            queries.insert_monthly_pg(chunk, month_windows(first_month, after_month, tz))
+            queries.insert_rollups_pg(
+                chunk, days, bounds, month_windows(first_month, after_month, tz)
+            )
             continue
         day_lo, day_hi = local_midnight(first_day, tz), local_midnight(next_day(last_day), tz)
         queries.insert_daily(readings.filter(start__gte=day_lo, end__lte=day_hi), tz)
