@@ -302,6 +302,39 @@ def test_a_clean_file_takes_the_copy_path_on_postgresql(
     assert MonthlyRollup.objects.get(site=site).kwh == daily.kwh
 
 
+@pytest.mark.parametrize("line_end", ["\r\n", "\n"])
+def test_the_copy_path_reads_crlf_and_lf_files_to_the_same_microkwh(
+    site, write_file, run, monkeypatch, line_end
+):
+    from django.db import connection
+
+    from voltdesk.metering import loading
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY fast path is PostgreSQL's")
+    rows = [
+        f"{site.ref},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,0.000001",
+        f"{site.ref},2024-03-10T00:15:00+02:00,2024-03-10T00:30:00+02:00,12.5",
+        f"{site.ref},2024-03-09T22:30:00Z,2024-03-09T22:45:00Z,123456.789012",
+    ]
+    body = "site_ref,start,end,kwh" + line_end + "".join(r + line_end for r in rows)
+
+    def exact_path(*args, **kwargs):
+        raise AssertionError("the exact path ran")
+
+    monkeypatch.setattr(loading, "stage", exact_path)
+    ok, out = run("import_readings", str(write_file("clean.csv", body.encode())))
+
+    assert ok, out
+    # 0.000001 + 12.5 + 123,456.789012, by hand:
+    assert DailyRollup.objects.get(site=site).kwh == Decimal("123469.289013")
+    assert sorted(Reading.objects.values_list("kwh", flat=True)) == [
+        Decimal("0.000001"),
+        Decimal("12.5"),
+        Decimal("123456.789012"),
+    ]
+
+
 def test_a_clean_file_meeting_stored_readings_is_still_checked(site, write_file, run):
     row = f"{site.ref},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,"
     run("import_readings", str(write_file("a.csv", readings_csv(row + "1"))))
@@ -314,3 +347,24 @@ def test_a_clean_file_meeting_stored_readings_is_still_checked(site, write_file,
     ok, message = run("import_readings", str(write_file("c.csv", readings_csv(row + "3"))))
     assert not ok and "c.csv, line 2" in message and "never change them" in message
     assert Reading.objects.count() == 2
+
+
+def test_readings_whose_daily_sum_cannot_be_stored_are_refused_whole(site, write_file, run):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite does not hold decimals to their declared digits")
+    # Each reading has the largest kWh a column holds; their day's sum has 13 digits.
+    path = write_file(
+        "huge.csv",
+        readings_csv(
+            f"{site.ref},2024-03-10T00:00:00+02:00,2024-03-10T00:15:00+02:00,999999999999",
+            f"{site.ref},2024-03-10T00:15:00+02:00,2024-03-10T00:30:00+02:00,999999999999",
+        ),
+    )
+
+    ok, message = run("import_readings", str(path))
+
+    assert not ok
+    assert "huge.csv" in message and "12 digits before the point" in message
+    assert Reading.objects.count() == 0 and ImportBatch.objects.count() == 0

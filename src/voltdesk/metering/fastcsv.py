@@ -2,7 +2,7 @@
 
 Python does not handle rows one by one. The file (after its header line,
 checked here) is streamed in 1 MiB chunks into a temporary table with
-``COPY ... (FORMAT csv)`` (PostgreSQL parses the times and kWh), each chunk's
+``COPY`` (PostgreSQL parses the times and kWh), each chunk's
 lines checked against the accepted form by one bytes regular expression while
 PostgreSQL parses the previous one; one aggregate yields each site's count and
 span; one ``INSERT ... SELECT`` orders by (site, start) and writes the readings,
@@ -91,7 +91,11 @@ def _copy(cursor, path: Path, fh, columns: list[str]) -> None:
     whole = _lines_pattern(columns).fullmatch
     total = math.ceil(max(path.stat().st_size, 1) / CHUNK)
     tail = b""
-    with cursor.cursor.copy(f"COPY {STAGE} ({names}) FROM STDIN (FORMAT csv)") as copy:
+    # COPY's text format, split at commas: for the form proven here (no quotes, no
+    # backslash, no empty field) it reads exactly what the CSV format would, and
+    # parses about a tenth faster.
+    copy_sql = f"COPY {STAGE} ({names}) FROM STDIN (FORMAT text, DELIMITER ',')"
+    with cursor.cursor.copy(copy_sql) as copy:
         chunks = iter(lambda: fh.read(CHUNK), b"")
         # The bar counts mebibytes; "MiB" is a unit symbol, the same in every language.
         for chunk in progress(chunks, total=total, desc=path.name, unit="MiB"):

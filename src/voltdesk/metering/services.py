@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.db.models import Max, Min, Q, Sum
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -189,7 +189,19 @@ def import_readings(
         batch.readings = loaded.inserted
         batch.save(update_fields=["readings"])
         if loaded.inserted:
-            refresh_rollups(loaded.site_ids, start=start, end=end)
+            try:
+                with transaction.atomic():
+                    refresh_rollups(loaded.site_ids, start=start, end=end)
+            except DataError:
+                # Each reading fits, but a day's or a month's sum does not (PostgreSQL
+                # checks the column's 12 digits before the point; SQLite does not).
+                raise ImportProblem(
+                    path,
+                    _(
+                        "a site's total for a day or a month would exceed 12 digits "
+                        "before the point; no reading of the file was stored"
+                    ),
+                ) from None
         log_action(
             actor,
             "metering.readings_imported",
