@@ -11,6 +11,17 @@ from django.db import migrations, models
 COLUMNS = 'site_id, meter_id, start, "end", kwh, source, quality, batch_id'
 
 
+def _rebuild_on_sqlite(schema_editor, model, aside: str) -> None:
+    # SQLite alters no primary key: the table is made again from the model, rows copied.
+    schema_editor.execute(f"ALTER TABLE metering_reading RENAME TO {aside}")
+    schema_editor.execute("DROP INDEX IF EXISTS reading_meter_when_set")  # names are global
+    schema_editor.create_model(model)
+    schema_editor.execute(
+        f"INSERT INTO metering_reading ({COLUMNS}) SELECT {COLUMNS} FROM {aside}"  # noqa: S608
+    )
+    schema_editor.execute(f"DROP TABLE {aside}")
+
+
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(
@@ -18,14 +29,7 @@ def forwards(apps, schema_editor):
             'DROP COLUMN id, ADD PRIMARY KEY (site_id, start, "end")'
         )
         return
-    # SQLite: the table is made again from the new state, its rows copied over.
-    schema_editor.execute("ALTER TABLE metering_reading RENAME TO metering_reading_old")
-    schema_editor.execute("DROP INDEX IF EXISTS reading_meter_when_set")
-    schema_editor.create_model(apps.get_model("metering", "Reading"))
-    schema_editor.execute(
-        f"INSERT INTO metering_reading ({COLUMNS}) SELECT {COLUMNS} FROM metering_reading_old"  # noqa: S608
-    )
-    schema_editor.execute("DROP TABLE metering_reading_old")
+    _rebuild_on_sqlite(schema_editor, apps.get_model("metering", "Reading"), "metering_reading_old")
 
 
 def backwards(apps, schema_editor):
@@ -36,15 +40,8 @@ def backwards(apps, schema_editor):
             'ADD CONSTRAINT one_reading_per_interval UNIQUE (site_id, start, "end")'
         )
         return
-    # SQLite: made again from the old state (run before this migration's state change).
-    old = apps.get_model("metering", "Reading")
-    schema_editor.execute("ALTER TABLE metering_reading RENAME TO metering_reading_new")
-    schema_editor.execute("DROP INDEX IF EXISTS reading_meter_when_set")
-    schema_editor.create_model(old)
-    schema_editor.execute(
-        f"INSERT INTO metering_reading ({COLUMNS}) SELECT {COLUMNS} FROM metering_reading_new"  # noqa: S608
-    )
-    schema_editor.execute("DROP TABLE metering_reading_new")
+    # The old state: this operation runs before the state change is undone.
+    _rebuild_on_sqlite(schema_editor, apps.get_model("metering", "Reading"), "metering_reading_new")
 
 
 class Migration(migrations.Migration):
