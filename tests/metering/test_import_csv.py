@@ -1,5 +1,6 @@
 """Importing readings from CSV: what a user sees when a file is good or bad."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -333,6 +334,57 @@ def test_the_copy_path_reads_crlf_and_lf_files_to_the_same_microkwh(
         Decimal("12.5"),
         Decimal("123456.789012"),
     ]
+
+
+def test_times_with_a_space_and_offsets_without_colon_take_the_copy_path_alike(
+    site, other_site, write_file, run, monkeypatch
+):
+    from django.db import connection
+
+    from voltdesk.metering import loading
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY fast path is PostgreSQL's")
+
+    def exact_path(*args, **kwargs):
+        raise AssertionError("the exact path ran")
+
+    monkeypatch.setattr(loading, "stage", exact_path)
+    spaced = readings_csv(
+        f"{site.ref},2024-03-10 00:00:00+0200,2024-03-10 00:15:00+0200,1.25",
+        f"{site.ref},2024-03-09 22:15:00Z,2024-03-10 00:30:00+02:00,0.75",
+        f"{other_site.ref},2024-03-09T17:30:00-0530,2024-03-09T17:45:00-05:30,2",
+    )
+    ok, out = run("import_readings", str(write_file("spaced.csv", spaced)))
+
+    assert ok, out
+    utc = dt.UTC
+    stored = sorted(
+        (r.site_id, r.start.astimezone(utc), r.end.astimezone(utc), r.kwh)
+        for r in Reading.objects.all()
+    )
+    assert stored == sorted(
+        [
+            (
+                site.pk,
+                dt.datetime(2024, 3, 9, 22, 0, tzinfo=utc),
+                dt.datetime(2024, 3, 9, 22, 15, tzinfo=utc),
+                Decimal("1.25"),
+            ),
+            (
+                site.pk,
+                dt.datetime(2024, 3, 9, 22, 15, tzinfo=utc),
+                dt.datetime(2024, 3, 9, 22, 30, tzinfo=utc),
+                Decimal("0.75"),
+            ),
+            (
+                other_site.pk,
+                dt.datetime(2024, 3, 9, 23, 0, tzinfo=utc),
+                dt.datetime(2024, 3, 9, 23, 15, tzinfo=utc),
+                Decimal("2"),
+            ),
+        ]
+    )
 
 
 def test_a_clean_file_meeting_stored_readings_is_still_checked(site, write_file, run):

@@ -10,7 +10,8 @@ with the last row-level rules (no overlap within the file, end after start)
 enforced by the statement itself.
 
 This path only *proves a file good*. It accepts a deliberately narrow form
-(``YYYY-MM-DDTHH:MM:SS`` with ``+HH:MM``, ``-HH:MM`` or ``Z``; kWh as plain
+(``YYYY-MM-DDTHH:MM:SS`` or with a space for the T, then ``+HH:MM``, ``+HHMM``,
+the same with ``-``, or ``Z``; kWh as plain
 digits with at most 6 decimals; no quoting; no blank lines; no stored reading
 met). Anything else, and any error PostgreSQL raises on the way, raises
 ``NotProven``: the caller rolls back to its savepoint and runs the exact path
@@ -39,13 +40,14 @@ CHUNK = 1 << 20
 
 # The one form the fast path vouches for, checked on the bytes by one regular
 # expression per chunk of whole lines (while PostgreSQL parses the previous
-# chunk): ISO 8601 times with seconds and an offset (no hour 24, no leap second,
+# chunk): ISO 8601 times with seconds and an offset, T or a space between date and
+# time, the offset with or without its colon (no hour 24, no leap second,
 # no year 0: PostgreSQL would take them, Python's fromisoformat would not), kWh as
 # 1 to 12 digits with at most 6 decimals, no quotes, no backslash, no blank line.
 _FIELDS = {
     "site_ref": rb'[^,"\\\r\n]+',
-    "start": rb"(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
-    rb"(?:[+-][0-9]{2}:[0-9]{2}|Z)",
+    "start": rb"(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}[T ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    rb"(?:[+-][0-9]{2}:?[0-9]{2}|Z)",
     "kwh": rb"[0-9]{1,12}(?:\.[0-9]{1,6})?",
 }
 _FIELDS["end"] = _FIELDS["start"]
