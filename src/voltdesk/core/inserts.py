@@ -15,8 +15,7 @@ _INSERTS: dict[tuple[type, int], tuple[str, list]] = {}
 def insert(rows: list) -> None:
     """Write new rows of one model with one INSERT, giving each its primary key.
 
-    What ``bulk_create`` does, without building the statement on every call:
-    each field's value is prepared as ``save()`` prepares it (``auto_now`` is
+    Each field's value is prepared as ``save()`` prepares it (``auto_now`` is
     stamped, foreign keys written by id). No signals are sent; nothing here
     listens for them.
     """

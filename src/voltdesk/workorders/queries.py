@@ -10,8 +10,8 @@ import json
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from .choices import OPEN_STATUSES
-from .models import DeskAgent, Queue, WorkOrder
+from .choices import OPEN_STATUSES, IncidentStatus
+from .models import DeskAgent, Incident, Queue, WorkOrder
 
 
 def membership_in(customer_id: int, status: str) -> bool:
@@ -164,9 +164,6 @@ _INCIDENTS: dict[tuple, str] = {}
 
 
 def _incident_sql(feeder: bool, area: bool, *, to_join: bool) -> str:
-    from .choices import IncidentStatus
-    from .models import Incident
-
     table = connection.ops.quote_name(Incident._meta.db_table)
     status = f"status = '{IncidentStatus.OPEN.value}'"
     if to_join:
@@ -189,8 +186,6 @@ def open_incident(*, feeder_id=None, area_id=None, since=None, to_join: bool = F
     ``to_join``: the one a fault report at ``since``'s window joins, locked; otherwise
     the latest one on the feeder or in the area, to tell a caller about.
     """
-    from .models import Incident
-
     if to_join:
         key = (feeder_id is not None, False, True)
         params = [feeder_id if feeder_id is not None else area_id, since]
@@ -207,8 +202,6 @@ def open_incident(*, feeder_id=None, area_id=None, since=None, to_join: bool = F
 
 def report_at(incident, at) -> None:
     """Move the incident's latest report to ``at``."""
-    from .models import Incident
-
     table = connection.ops.quote_name(Incident._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET last_report_at = %s WHERE id = %s", [at, incident.pk])  # noqa: S608
